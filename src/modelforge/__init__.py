@@ -1,0 +1,1 @@
+"""ModelForge: registry and serving of ONNX models, with a prediction cache and async jobs."""

@@ -1,0 +1,1 @@
+"""Oyl: a multi-tenant RAG platform of AI teammates with document ingestion and cited answers."""

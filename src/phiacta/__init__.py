@@ -1,0 +1,1 @@
+"""Phiacta: a knowledge backend of versioned claims, typed edges, provenance, reviews and search."""

@@ -1,0 +1,97 @@
+"""Fixtures for the real databases: the embedded PostgreSQL and Redis, or external test servers.
+
+``TEST_DATABASE_URL`` (any database on an external server whose user may create databases) and
+``TEST_REDIS_URL`` point the suite's tests at external servers; without them the embedded
+servers run under the test session's temporary ``SUITE_HOME``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from servicekit.embedded import EmbeddedPostgres, EmbeddedRedis, async_url, libpq_url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_home_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh ``SUITE_HOME`` for the whole test session (kept when the caller set one)."""
+    previous = os.environ.get("SUITE_HOME")
+    home = Path(previous) if previous else tmp_path_factory.mktemp("suite-home")
+    os.environ["SUITE_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("SUITE_HOME", None)
+
+
+class _ExternalPostgres:
+    """The same small surface as :class:`EmbeddedPostgres`, on an external server."""
+
+    def __init__(self, url: str) -> None:
+        self.admin = libpq_url(url)
+
+    def ensure_database(self, name: str) -> str:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        url = make_url(async_url(self.admin)).set(database=name)
+        return url.render_as_string(hide_password=False)
+
+    def drop_database(self, name: str) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def postgres_server(suite_home_dir: Path) -> Iterator[EmbeddedPostgres | _ExternalPostgres]:
+    external = os.environ.get("TEST_DATABASE_URL")
+    server = _ExternalPostgres(external) if external else EmbeddedPostgres(suite_home_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def make_database(
+    postgres_server: EmbeddedPostgres | _ExternalPostgres,
+) -> Iterator[Callable[[str], str]]:
+    """Factory: ``make_database("galileo")`` -> async URL of a fresh, empty database."""
+    created: list[str] = []
+
+    def make(prefix: str = "test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        created.append(name)
+        return postgres_server.ensure_database(name)
+
+    yield make
+    for name in created:
+        postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database: Callable[[str], str]) -> str:
+    """One fresh database for the test session (async SQLAlchemy URL)."""
+    return make_database("kit")
+
+
+@pytest.fixture(scope="session")
+def redis_url(suite_home_dir: Path) -> Iterator[str]:
+    """A Redis for the session: ``TEST_REDIS_URL`` or the embedded one (redis-py URL)."""
+    external = os.environ.get("TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedRedis(suite_home_dir)
+    server.start()
+    yield server.url()
+    server.stop()

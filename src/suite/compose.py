@@ -1,0 +1,91 @@
+"""The composition root of ``suite up``: every installed service in one ASGI app.
+
+Each service is mounted under ``/<name>`` with its own lifespan (Starlette does not run the
+lifespans of mounted apps, so the root app runs them), and a landing page links to each one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from html import escape
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from servicekit.embedded import embedded_postgres, embedded_redis, libpq_url
+from servicekit.service import Resources, ServiceSpec
+
+
+@dataclass(frozen=True)
+class Mounted:
+    spec: ServiceSpec
+    resources: Resources
+
+
+def resources_for(spec: ServiceSpec) -> Resources:
+    """Where a service's data lives under ``suite up``.
+
+    ``SUITE_DATABASE_URL`` / ``SUITE_REDIS_URL`` name external servers shared by the suite (one
+    database per service is created there); otherwise the embedded servers.
+    """
+    server = os.environ.get("SUITE_DATABASE_URL")
+    if server:
+        database_url = _ensure_external_database(server, spec.name)
+    else:
+        database_url = embedded_postgres().ensure_database(spec.name)
+    redis_url = os.environ.get("SUITE_REDIS_URL") or embedded_redis().url()
+    return Resources(database_url=database_url, redis_url=redis_url)
+
+
+def _ensure_external_database(server_url: str, name: str) -> str:
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_url(server_url).set(drivername="postgresql+asyncpg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def landing_page(mounted: Sequence[Mounted]) -> str:
+    cards = "\n".join(
+        f"""<article><header><h2><a href="/{escape(m.spec.name)}{escape(m.spec.ui_path or '/docs')}">
+{escape(m.spec.title)}</a></h2></header><p>{escape(m.spec.description)}</p>
+<footer><a href="/{escape(m.spec.name)}/docs">API</a></footer></article>"""
+        for m in mounted
+    )
+    empty = "<p>No service is installed yet.</p>" if not mounted else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>AI service suite</title></head><body><main class="container">
+<h1>AI service suite</h1>{empty}{cards}</main></body></html>"""
+
+
+def build_root_app(mounted: Sequence[Mounted]) -> FastAPI:
+    apps = [(m, m.spec.create_app(m.resources)) for m in mounted]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for _, app in apps:
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            yield
+
+    root = FastAPI(title="AI service suite", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @root.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def landing() -> str:
+        return landing_page(mounted)
+
+    @root.get("/health", include_in_schema=False)
+    async def health() -> dict[str, object]:
+        return {"status": "ok", "services": [m.spec.name for m in mounted]}
+
+    for m, app in apps:
+        root.mount(f"/{m.spec.name}", app, name=m.spec.name)
+    return root

@@ -1,0 +1,132 @@
+"""Database sessions and the per-service Alembic runner, against the real PostgreSQL."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import String, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from servicekit.db import Database, Migrations, naming_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = naming_metadata()
+
+
+class Note(Base):
+    __tablename__ = "note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+async def test_session_commits_on_success_and_rolls_back_on_error(make_database) -> None:
+    db = Database(make_database("dbsession"))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        async with db.session() as session:
+            session.add(Note(body="kept"))
+        with pytest.raises(RuntimeError):
+            async with db.session() as session:
+                session.add(Note(body="discarded"))
+                await session.flush()
+                raise RuntimeError("abort")
+        async with db.session() as session:
+            bodies = (await session.scalars(select(Note.body))).all()
+        assert bodies == ["kept"]
+        # Named constraints come from the naming convention (migrations can refer to them).
+        async with db.engine.connect() as conn:
+            names = set(
+                (await conn.execute(text("SELECT conname FROM pg_constraint"))).scalars()
+            )
+        assert {"pk_note", "uq_note_body"} <= names
+        with db.sync_session() as session:
+            assert session.scalar(select(Note.body)) == "kept"
+        assert await db.ping()
+    finally:
+        await db.dispose()
+
+
+async def test_ping_is_false_when_the_server_is_unreachable() -> None:
+    db = Database("postgresql://nobody@127.0.0.1:1/none")
+    try:
+        assert not await db.ping()
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+def migrations_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A throwaway service migrations package with two revisions."""
+    name = f"svc_migrations_{uuid.uuid4().hex[:6]}"
+    pkg = tmp_path / name
+    (pkg / "versions").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "script.py.mako").write_text("")
+    (pkg / "env.py").write_text(
+        "from sqlalchemy import MetaData\n"
+        "from servicekit.db import run_alembic_env\n"
+        "run_alembic_env(MetaData())\n"
+    )
+    (pkg / "versions" / "0001_first.py").write_text(
+        textwrap.dedent(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+            revision = "0001"
+            down_revision = None
+            def upgrade():
+                op.create_table("thing", sa.Column("id", sa.Integer, primary_key=True))
+            def downgrade():
+                op.drop_table("thing")
+            """
+        )
+    )
+    (pkg / "versions" / "0002_second.py").write_text(
+        textwrap.dedent(
+            """
+            from alembic import op
+            import sqlalchemy as sa
+            revision = "0002"
+            down_revision = "0001"
+            def upgrade():
+                op.add_column("thing", sa.Column("label", sa.Text))
+            def downgrade():
+                op.drop_column("thing", "label")
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    sys.modules.pop(name, None)
+
+
+async def test_migrations_upgrade_downgrade_and_report_currency(
+    make_database, migrations_package: str
+) -> None:
+    url = make_database("migr")
+    runner = Migrations(migrations_package, url)
+    assert runner.head() == "0002"
+    assert runner.current() is None and not runner.is_current()
+    await runner.upgrade_async()
+    assert runner.current() == "0002" and await runner.is_current_async()
+    db = Database(url)
+    try:
+        async with db.engine.connect() as conn:
+            columns = (
+                await conn.execute(
+                    text("SELECT column_name FROM information_schema.columns WHERE table_name='thing'")
+                )
+            ).scalars().all()
+        assert set(columns) == {"id", "label"}
+        runner.downgrade("base")
+        assert runner.current() is None
+        runner.upgrade()
+        assert runner.is_current()
+    finally:
+        await db.dispose()

@@ -1,1 +1,1 @@
-"""Galileo Arena: evaluates LLMs with an adversarial four-role debate per case and a scoring rubric."""
+"""Galileo Arena: evaluates LLMs with an adversarial four-role debate and a scoring rubric."""

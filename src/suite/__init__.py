@@ -1,1 +1,4 @@
-"""The composition root: the ``suite`` CLI and ``suite up``; the only package that knows all services."""
+"""The composition root: the ``suite`` CLI and ``suite up``.
+
+The only package that knows all the services (through their entry points).
+"""

@@ -10,13 +10,15 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from html import escape
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from servicekit.config import suite_home
 from servicekit.embedded import embedded_postgres, embedded_redis, libpq_url
 from servicekit.service import Resources, ServiceSpec
+from servicekit.web import make_templates, mount_static
 
 
 @dataclass(frozen=True)
@@ -52,20 +54,6 @@ def _ensure_external_database(server_url: str, name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def landing_page(mounted: Sequence[Mounted]) -> str:
-    cards = "\n".join(
-        f"""<article><header><h2><a href="/{escape(m.spec.name)}{escape(m.spec.ui_path or '/docs')}">
-{escape(m.spec.title)}</a></h2></header><p>{escape(m.spec.description)}</p>
-<footer><a href="/{escape(m.spec.name)}/docs">API</a></footer></article>"""
-        for m in mounted
-    )
-    empty = "<p>No service is installed yet.</p>" if not mounted else ""
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>AI service suite</title></head><body><main class="container">
-<h1>AI service suite</h1>{empty}{cards}</main></body></html>"""
-
-
 def build_root_app(mounted: Sequence[Mounted]) -> FastAPI:
     apps = [(m, m.spec.create_app(m.resources)) for m in mounted]
 
@@ -77,10 +65,23 @@ def build_root_app(mounted: Sequence[Mounted]) -> FastAPI:
             yield
 
     root = FastAPI(title="AI service suite", lifespan=lifespan, docs_url=None, redoc_url=None)
+    mount_static(root)
+    templates = make_templates(Path(__file__).parent / "templates")
+    cards = [
+        {
+            "title": m.spec.title,
+            "description": m.spec.description,
+            "prefix": f"/{m.spec.name}",
+            "ui_url": f"/{m.spec.name}{m.spec.ui_path or '/docs'}",
+        }
+        for m in mounted
+    ]
 
     @root.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def landing() -> str:
-        return landing_page(mounted)
+    async def landing(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(
+            request, "landing.html", {"services": cards, "home": str(suite_home())}
+        )
 
     @root.get("/health", include_in_schema=False)
     async def health() -> dict[str, object]:

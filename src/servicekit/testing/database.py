@@ -8,6 +8,8 @@ servers run under the test session's temporary ``SUITE_HOME``.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,18 +19,30 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from servicekit.embedded import EmbeddedPostgres, EmbeddedRedis, async_url, libpq_url
+from servicekit.embedded import (
+    EmbeddedPostgres,
+    async_url,
+    embedded_postgres,
+    embedded_redis,
+    libpq_url,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def suite_home_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh ``SUITE_HOME`` for the whole test session (kept when the caller set one)."""
+def suite_home_dir() -> Iterator[Path]:
+    """A fresh ``SUITE_HOME`` for the whole test session (kept when the caller set one).
+
+    It lives outside pytest's own temporary root on purpose: as root, the embedded PostgreSQL
+    runs as the ``pgserver`` user, and pytest resets its root to mode 0700 at every start,
+    which would lock a concurrently running server out of its data directory.
+    """
     previous = os.environ.get("SUITE_HOME")
-    home = Path(previous) if previous else tmp_path_factory.mktemp("suite-home")
+    home = Path(previous) if previous else Path(tempfile.mkdtemp(prefix="suite-test-home-"))
     os.environ["SUITE_HOME"] = str(home)
     yield home
     if previous is None:
         os.environ.pop("SUITE_HOME", None)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 class _ExternalPostgres:
@@ -56,7 +70,9 @@ class _ExternalPostgres:
 @pytest.fixture(scope="session")
 def postgres_server(suite_home_dir: Path) -> Iterator[EmbeddedPostgres | _ExternalPostgres]:
     external = os.environ.get("TEST_DATABASE_URL")
-    server = _ExternalPostgres(external) if external else EmbeddedPostgres(suite_home_dir)
+    # Through the process-wide registry, so code under test calling embedded_postgres() shares
+    # this server instead of becoming a second owner of it.
+    server = _ExternalPostgres(external) if external else embedded_postgres(suite_home_dir)
     yield server
     server.stop()
 
@@ -91,7 +107,6 @@ def redis_url(suite_home_dir: Path) -> Iterator[str]:
     if external:
         yield external
         return
-    server = EmbeddedRedis(suite_home_dir)
-    server.start()
+    server = embedded_redis(suite_home_dir)
     yield server.url()
     server.stop()

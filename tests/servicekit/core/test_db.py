@@ -41,9 +41,7 @@ async def test_session_commits_on_success_and_rolls_back_on_error(make_database)
         assert bodies == ["kept"]
         # Named constraints come from the naming convention (migrations can refer to them).
         async with db.engine.connect() as conn:
-            names = set(
-                (await conn.execute(text("SELECT conname FROM pg_constraint"))).scalars()
-            )
+            names = set((await conn.execute(text("SELECT conname FROM pg_constraint"))).scalars())
         assert {"pk_note", "uq_note_body"} <= names
         with db.sync_session() as session:
             assert session.scalar(select(Note.body)) == "kept"
@@ -119,10 +117,17 @@ async def test_migrations_upgrade_downgrade_and_report_currency(
     try:
         async with db.engine.connect() as conn:
             columns = (
-                await conn.execute(
-                    text("SELECT column_name FROM information_schema.columns WHERE table_name='thing'")
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT column_name FROM information_schema.columns"
+                            " WHERE table_name = 'thing'"
+                        )
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         assert set(columns) == {"id", "label"}
         runner.downgrade("base")
         assert runner.current() is None

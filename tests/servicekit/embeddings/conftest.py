@@ -1,0 +1,1 @@
+from servicekit.testing.embeddings import *  # noqa: F403

@@ -30,6 +30,7 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.db import Migrations
 from servicekit.errors import ServiceError, envelope
 from servicekit.logging import bind_request_id, clear_request_context, get_logger
 
@@ -226,8 +227,13 @@ def create_app(
     cors_origins: Sequence[str] = (),
     expose_tracebacks: bool = False,
     docs: bool = True,
+    migrations: Migrations | None = None,
+    migrate_on_start: bool = False,
 ) -> FastAPI:
     """Build a service's FastAPI app with the suite's edges (see module docstring).
+
+    ``migrate_on_start`` (development, as the guides say) runs ``upgrade head`` with
+    ``migrations`` before the service's own lifespan; production migrates as a separate step.
 
     ``cors_origins``: ``["*"]`` allows any origin without credentials (a wildcard with
     credentials would let any site act as the user); explicit origins allow credentials.
@@ -235,6 +241,9 @@ def create_app(
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate_on_start and migrations is not None:
+            log.info("migrating database", package=migrations.package)
+            await migrations.upgrade_async()
         if lifespan is None:
             yield
             return

@@ -22,7 +22,6 @@ from servicekit.auth import (
     TokenCodec,
     TokenSettings,
 )
-from servicekit.testing.auth import *  # noqa: F403
 
 
 class Base(DeclarativeBase):

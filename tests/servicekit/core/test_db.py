@@ -135,3 +135,19 @@ async def test_migrations_upgrade_downgrade_and_report_currency(
         assert runner.is_current()
     finally:
         await db.dispose()
+
+
+async def test_development_apps_migrate_on_start(make_database, migrations_package: str) -> None:
+    from servicekit.app import create_app
+    from servicekit.testing.app import app_client
+
+    url = make_database("autom")
+    runner = Migrations(migrations_package, url)
+    production = create_app(title="p", version="1", migrations=runner, migrate_on_start=False)
+    async with app_client(production) as client:
+        assert (await client.get("/health")).status_code == 200
+    assert runner.current() is None
+
+    development = create_app(title="d", version="1", migrations=runner, migrate_on_start=True)
+    async with app_client(development):
+        assert runner.is_current()

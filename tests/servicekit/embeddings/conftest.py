@@ -1,1 +1,0 @@
-from servicekit.testing.embeddings import *  # noqa: F403

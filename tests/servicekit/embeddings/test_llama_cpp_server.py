@@ -19,8 +19,6 @@ import pytest
 
 from servicekit.embeddings import EmbeddingError, OpenAICompatibleEmbedder
 
-pytest.importorskip("llama_cpp.server", reason="llama.cpp is the optional 'local-llm' extra")
-
 GEMMA_WIDTH = 640
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import create_engine, select
 from servicekit.db import Database
 from servicekit.embedded import sync_url
 from servicekit.jobs import JobService, make_celery
-from servicekit.testing.jobs import *  # noqa: F403
 from servicekit.testing.jobs import CeleryWorkers, WorkerProcess, worker_pool
 
 from .job_models import Base, Job, WorkLog

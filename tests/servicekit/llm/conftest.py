@@ -16,7 +16,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from servicekit.llm import LLMSettings
-from servicekit.testing.llm import *  # noqa: F403
 from servicekit.testing.server import serve_in_thread
 
 LLM_ENV_VARS = [

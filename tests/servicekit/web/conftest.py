@@ -8,7 +8,6 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
-from servicekit.testing.browser import *  # noqa: F403
 from servicekit.web import make_templates, mount_static
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"

@@ -30,9 +30,15 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.config import ServiceSettings
 from servicekit.db import Migrations
 from servicekit.errors import ServiceError, envelope
-from servicekit.logging import bind_request_id, clear_request_context, get_logger
+from servicekit.logging import (
+    bind_request_id,
+    clear_request_context,
+    configure_logging,
+    get_logger,
+)
 
 HealthCheck = Callable[[], Awaitable[dict[str, Any]]]
 """Returns the body of ``/health``; liveness only, no dependency checks."""
@@ -225,19 +231,27 @@ def create_app(
     lifespan: Lifespan | None = None,
     health: HealthEndpoints | None = None,
     cors_origins: Sequence[str] = (),
-    expose_tracebacks: bool = False,
+    settings: ServiceSettings | None = None,
+    expose_tracebacks: bool | None = None,
     docs: bool = True,
     migrations: Migrations | None = None,
     migrate_on_start: bool = False,
 ) -> FastAPI:
     """Build a service's FastAPI app with the suite's edges (see module docstring).
 
+    ``settings`` configures logging (level; JSON in production, console otherwise) and, unless
+    ``expose_tracebacks`` says otherwise, puts tracebacks in 500 answers outside production only.
     ``migrate_on_start`` (development, as the guides say) runs ``upgrade head`` with
     ``migrations`` before the service's own lifespan; production migrates as a separate step.
 
     ``cors_origins``: ``["*"]`` allows any origin without credentials (a wildcard with
     credentials would let any site act as the user); explicit origins allow credentials.
     """
+
+    if settings is not None:
+        configure_logging(settings.log_level, settings.effective_log_format)
+    if expose_tracebacks is None:
+        expose_tracebacks = settings is not None and not settings.is_production
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:

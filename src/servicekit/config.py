@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,10 +38,18 @@ class ServiceSettings(BaseSettings):
 
     environment: Environment = Environment.development
     log_level: str = "INFO"
+    log_format: Literal["json", "console"] | None = None
+    """Default: JSON lines in production (for log shippers), readable lines elsewhere."""
 
     @property
     def is_production(self) -> bool:
         return self.environment == Environment.production
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.is_production else "console"
 
 
 def suite_home() -> Path:

@@ -33,6 +33,12 @@ def create_app(resources: Resources):
     db = Database(resources.database_url or database_url("demo", None))
     router = APIRouter()
 
+    @router.post("/notes/{body}", status_code=202)
+    async def add_note(body: str) -> dict[str, str]:
+        from demo_service.worker import app as celery_app
+
+        return {"task_id": celery_app.send_task("demo.note", args=[body]).id}
+
     @router.get("/notes")
     async def notes() -> list[str]:
         async with db.session() as session:
@@ -63,9 +69,29 @@ spec = ServiceSpec(
     migrations_package="demo_service.migrations",
     seed=seed,
     cli=cli,
+    celery_app="demo_service.worker:app",
     ui_path=None,
 )
 '''
+
+WORKER = """
+import os
+
+import psycopg
+
+from servicekit.embedded import libpq_url
+from servicekit.jobs import make_celery
+
+# The worker process gets REDIS_URL and DATABASE_URL from `suite up`; the web process, which
+# only sends tasks, falls back to the embedded Redis it shares with the worker.
+app = make_celery("demo", broker_url=os.environ.get("REDIS_URL"))
+
+
+@app.task(name="demo.note")
+def note(body: str) -> None:
+    with psycopg.connect(libpq_url(os.environ["DATABASE_URL"])) as conn:
+        conn.execute("INSERT INTO note (body) VALUES (%s) ON CONFLICT DO NOTHING", (body,))
+"""
 
 MIGRATION = """
 from alembic import op
@@ -91,6 +117,7 @@ def demo_service_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pkg = root / "demo_service"
     (pkg / "migrations" / "versions").mkdir(parents=True)
     (pkg / "__init__.py").write_text(textwrap.dedent(DEMO_PACKAGE))
+    (pkg / "worker.py").write_text(textwrap.dedent(WORKER))
     (pkg / "migrations" / "__init__.py").write_text("")
     (pkg / "migrations" / "env.py").write_text(
         "from sqlalchemy import MetaData\n"

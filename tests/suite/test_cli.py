@@ -38,6 +38,16 @@ def _servers_under(home: Path) -> list[psutil.Process]:
     return found
 
 
+def _celery_workers(home: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "environ"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        environ = proc.info["environ"] or {}
+        if "celery" in cmdline and environ.get("SUITE_HOME") == str(home):
+            found.append(proc)
+    return found
+
+
 def test_migrate_and_service_commands(demo_env: dict[str, str]) -> None:
     result = _suite("migrate", "demo", env=demo_env)
     assert result.returncode == 0, result.stderr
@@ -92,6 +102,14 @@ def test_up_serves_every_service_and_ctrl_c_stops_everything(demo_env: dict[str,
         assert httpx.get(f"{base}/demo/notes").json() == ["seeded"]
         assert httpx.get(f"{base}/demo/health").json() == {"status": "ok"}
         assert _servers_under(home), "embedded servers should be running"
+        # Background work reaches the worker `suite up` started, through the embedded Redis.
+        assert httpx.post(f"{base}/demo/notes/from-worker").status_code == 202
+        deadline = time.monotonic() + 30
+        while "from-worker" not in httpx.get(f"{base}/demo/notes").json():
+            assert time.monotonic() < deadline, "the worker never ran the task"
+            time.sleep(0.3)
+        workers = _celery_workers(home)
+        assert workers, "suite up should supervise a Celery worker"
     finally:
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
@@ -102,3 +120,4 @@ def test_up_serves_every_service_and_ctrl_c_stops_everything(demo_env: dict[str,
     while _servers_under(home) and time.monotonic() < deadline:
         time.sleep(0.3)
     assert not _servers_under(home), "embedded servers left running after Ctrl-C"
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)

@@ -147,3 +147,30 @@ async def test_health_and_readiness_in_the_service_shape() -> None:
         assert not_ready.json() == {"database": "unreachable"}
         state["db"] = True
         assert (await client.get("/api/v1/ready")).status_code == 200
+
+
+async def test_settings_choose_log_format_and_tracebacks(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servicekit.config import ServiceSettings
+
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    production = ServiceSettings()
+    assert production.effective_log_format == "json"
+    try:
+        async with _client(_app(settings=production)) as client:
+            response = await client.get("/boom")
+        assert "details" not in response.json()["error"]
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+        assert any(json.loads(line)["event"] == "unhandled error" for line in lines)
+
+        monkeypatch.setenv("ENVIRONMENT", "development")
+        monkeypatch.setenv("LOG_FORMAT", "console")
+        development = ServiceSettings()
+        async with _client(_app(settings=development)) as client:
+            response = await client.get("/boom")
+        assert "kaboom" in "".join(response.json()["error"]["details"]["traceback"])
+        assert not capsys.readouterr().err.lstrip().startswith("{")
+    finally:
+        configure_logging("INFO", "console")
+        logging.getLogger().setLevel(logging.WARNING)

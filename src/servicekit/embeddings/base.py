@@ -49,6 +49,36 @@ class Embedder(ABC):
         return np.zeros((0, self.dimension), dtype=np.float32)
 
 
+class BatchedRemoteEmbedder(Embedder):
+    """A provider behind a network API: texts are sent in batches of ``batch_size``.
+
+    Subclasses implement one request for one batch, in async and sync form; the batching, the
+    empty-input shortcut and the concatenation live here once.
+    """
+
+    batch_size: int
+
+    @abstractmethod
+    async def _embed_batch(self, chunk: list[str]) -> Vectors: ...
+
+    @abstractmethod
+    def _embed_batch_sync(self, chunk: list[str]) -> Vectors: ...
+
+    async def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return self.empty()
+        return np.concatenate(
+            [await self._embed_batch(chunk) for chunk in batches(texts, self.batch_size)]
+        )
+
+    def embed_sync(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return self.empty()
+        return np.concatenate(
+            [self._embed_batch_sync(chunk) for chunk in batches(texts, self.batch_size)]
+        )
+
+
 def normalised(vectors: object, expected_width: int, count: int) -> Vectors:
     """Check a provider's answer is one vector per input, of the promised width; unit rows out.
 

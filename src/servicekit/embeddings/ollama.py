@@ -6,13 +6,11 @@ truncate over-long inputs instead of failing, and to keep the model loaded betwe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import httpx
-import numpy as np
 
-from servicekit.embeddings.base import Embedder, EmbeddingError, Vectors, batches, normalised
+from servicekit.embeddings.base import BatchedRemoteEmbedder, EmbeddingError, Vectors, normalised
 
 DEFAULT_BASE_URL = "http://localhost:11434"
 DEFAULT_MODEL = "nomic-embed-text"
@@ -28,7 +26,7 @@ _KNOWN_WIDTHS = {
 }
 
 
-class OllamaEmbedder(Embedder):
+class OllamaEmbedder(BatchedRemoteEmbedder):
     """Vectors from an Ollama server's ``/api/embed``.
 
     ``dimensions``, when given, is sent to Ollama (which shortens vectors of models that allow
@@ -64,29 +62,19 @@ class OllamaEmbedder(Embedder):
             base_url=base, timeout=timeout, transport=httpx.HTTPTransport(retries=2)
         )
 
-    async def embed(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return self.empty()
-        parts = []
-        for chunk in batches(texts, self.batch_size):
-            try:
-                response = await self._async.post("/api/embed", json=self._request(chunk))
-            except httpx.HTTPError as exc:
-                raise self._error(exc) from exc
-            parts.append(self._vectors(response, len(chunk)))
-        return np.concatenate(parts)
+    async def _embed_batch(self, chunk: list[str]) -> Vectors:
+        try:
+            response = await self._async.post("/api/embed", json=self._request(chunk))
+        except httpx.HTTPError as exc:
+            raise self._error(exc) from exc
+        return self._vectors(response, len(chunk))
 
-    def embed_sync(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return self.empty()
-        parts = []
-        for chunk in batches(texts, self.batch_size):
-            try:
-                response = self._sync.post("/api/embed", json=self._request(chunk))
-            except httpx.HTTPError as exc:
-                raise self._error(exc) from exc
-            parts.append(self._vectors(response, len(chunk)))
-        return np.concatenate(parts)
+    def _embed_batch_sync(self, chunk: list[str]) -> Vectors:
+        try:
+            response = self._sync.post("/api/embed", json=self._request(chunk))
+        except httpx.HTTPError as exc:
+            raise self._error(exc) from exc
+        return self._vectors(response, len(chunk))
 
     async def aclose(self) -> None:
         await self._async.aclose()

@@ -7,14 +7,12 @@ HTTP, retries and base64 decoding.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import openai
 from openai.types import CreateEmbeddingResponse
 
-from servicekit.embeddings.base import Embedder, EmbeddingError, Vectors, batches, normalised
+from servicekit.embeddings.base import BatchedRemoteEmbedder, EmbeddingError, Vectors, normalised
 
 DEFAULT_MODEL = "text-embedding-3-small"
 # OpenAI's limit is 2048 inputs per request; smaller requests keep each one well under its
@@ -37,7 +35,7 @@ _KNOWN_MODELS = {
 }
 
 
-class OpenAICompatibleEmbedder(Embedder):
+class OpenAICompatibleEmbedder(BatchedRemoteEmbedder):
     """Vectors from an OpenAI-compatible ``/embeddings`` endpoint.
 
     ``dimensions`` is the width the caller wants. For text-embedding-3 models a smaller width is
@@ -81,29 +79,19 @@ class OpenAICompatibleEmbedder(Embedder):
         self._async = openai.AsyncOpenAI(**client_options)
         self._sync = openai.OpenAI(**client_options)
 
-    async def embed(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return self.empty()
-        parts = []
-        for chunk in batches(texts, self.batch_size):
-            try:
-                response = await self._async.embeddings.create(**self._request(chunk))
-            except openai.OpenAIError as exc:
-                raise self._error(exc) from exc
-            parts.append(self._vectors(response, len(chunk)))
-        return np.concatenate(parts)
+    async def _embed_batch(self, chunk: list[str]) -> Vectors:
+        try:
+            response = await self._async.embeddings.create(**self._request(chunk))
+        except openai.OpenAIError as exc:
+            raise self._error(exc) from exc
+        return self._vectors(response, len(chunk))
 
-    def embed_sync(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return self.empty()
-        parts = []
-        for chunk in batches(texts, self.batch_size):
-            try:
-                response = self._sync.embeddings.create(**self._request(chunk))
-            except openai.OpenAIError as exc:
-                raise self._error(exc) from exc
-            parts.append(self._vectors(response, len(chunk)))
-        return np.concatenate(parts)
+    def _embed_batch_sync(self, chunk: list[str]) -> Vectors:
+        try:
+            response = self._sync.embeddings.create(**self._request(chunk))
+        except openai.OpenAIError as exc:
+            raise self._error(exc) from exc
+        return self._vectors(response, len(chunk))
 
     async def aclose(self) -> None:
         await self._async.close()

@@ -10,20 +10,17 @@ of several rounds, which is what the machine can do when other processes leave i
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+from report import RESULTS_DIR, report
 
 from servicekit.embeddings import LocalOnnxEmbedder, local_embedder
 
-RESULTS = Path(__file__).parent / "results" / "kit_embeddings.json"
+RESULTS = RESULTS_DIR / "kit_embeddings.json"
 TARGET_BATCH32_PER_S = 300
 _ROUNDS = 5
 _WORDS = (  # noqa: SIM905 - a sentence reads better than 36 quoted words
@@ -94,22 +91,21 @@ def bench_embeddings() -> dict[str, Any]:
 
 def main() -> None:
     results = bench_embeddings()
-    table = Table(title=f"Local embeddings: {results['model']} ({results['dimension']} dims)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
     built = " (model built first)" if results["built_this_run"] else ""
-    table.add_row("load", f"{results['load_s']:.2f} s{built}")
-    table.add_row("sentences/s, batch 1", f"{results['sentences_per_s_batch1']:.0f}")
     batch32 = results["sentences_per_s_batch32"]
     verdict = "meets" if batch32 >= TARGET_BATCH32_PER_S else "BELOW"
-    table.add_row(
-        f"sentences/s, batch 32 ({verdict} target {TARGET_BATCH32_PER_S})", f"{batch32:.0f}"
+    report(
+        f"Local embeddings: {results['model']} ({results['dimension']} dims)",
+        [
+            ("load", f"{results['load_s']:.2f} s{built}"),
+            ("sentences/s, batch 1", f"{results['sentences_per_s_batch1']:.0f}"),
+            (f"sentences/s, batch 32 ({verdict} target {TARGET_BATCH32_PER_S})", f"{batch32:.0f}"),
+            ("256-token passages/s, batch 32", f"{results['passages256_per_s_batch32']:.0f}"),
+            ("CPUs", str(results["cpu_count"])),
+        ],
+        results,
+        RESULTS.name,
     )
-    table.add_row("256-token passages/s, batch 32", f"{results['passages256_per_s_batch32']:.0f}")
-    table.add_row("CPUs", str(results["cpu_count"]))
-    Console().print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

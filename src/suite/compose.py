@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from servicekit.config import suite_home
-from servicekit.embedded import embedded_postgres, embedded_redis, libpq_url
+from servicekit.embedded import embedded_postgres, embedded_redis, ensure_database
 from servicekit.service import Resources, ServiceSpec
 from servicekit.web import make_templates, mount_static
 
@@ -35,23 +35,11 @@ def resources_for(spec: ServiceSpec) -> Resources:
     """
     server = os.environ.get("SUITE_DATABASE_URL")
     if server:
-        database_url = _ensure_external_database(server, spec.name)
+        database_url = ensure_database(server, spec.name)
     else:
         database_url = embedded_postgres().ensure_database(spec.name)
     redis_url = os.environ.get("SUITE_REDIS_URL") or embedded_redis().url()
     return Resources(database_url=database_url, redis_url=redis_url)
-
-
-def _ensure_external_database(server_url: str, name: str) -> str:
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-
-    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", (name,)).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(server_url).set(drivername="postgresql+asyncpg", database=name)
-    return url.render_as_string(hide_password=False)
 
 
 def build_root_app(mounted: Sequence[Mounted]) -> FastAPI:

@@ -14,17 +14,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
-from sqlalchemy.engine import make_url
 
 from servicekit.embedded import (
     EmbeddedPostgres,
-    async_url,
+    drop_database,
     embedded_postgres,
     embedded_redis,
-    libpq_url,
+    ensure_database,
 )
 
 
@@ -49,19 +46,13 @@ class _ExternalPostgres:
     """The same small surface as :class:`EmbeddedPostgres`, on an external server."""
 
     def __init__(self, url: str) -> None:
-        self.admin = libpq_url(url)
+        self.url = url
 
     def ensure_database(self, name: str) -> str:
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        url = make_url(async_url(self.admin)).set(database=name)
-        return url.render_as_string(hide_password=False)
+        return ensure_database(self.url, name)
 
     def drop_database(self, name: str) -> None:
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        drop_database(self.url, name)
 
     def stop(self) -> None:
         pass

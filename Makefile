@@ -32,8 +32,8 @@ test:  ## the whole test suite (real PostgreSQL, Redis, Celery, models and Chrom
 	$(BIN)/pytest
 
 lint:
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 bench:  ## speed targets of the kit; prints tables, writes bench/results/*.json
 	$(BIN)/python bench/kit.py

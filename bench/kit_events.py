@@ -121,19 +121,22 @@ async def _measure(url: str, table: str) -> dict[str, Any]:
         await conn.run_sync(events.table.metadata.create_all)
     try:
         async with _server(url, table) as base:
-            return await _fan_out(base, events)
+            return await fan_out(base, events)
     finally:
         async with database.engine.begin() as conn:
             await conn.run_sync(events.table.metadata.drop_all)
         await database.dispose()
 
 
-async def _fan_out(base: str, events: EventLog) -> dict[str, Any]:
+async def fan_out(
+    base: str, events: EventLog, *, path: str = "/events", stream: str = STREAM
+) -> dict[str, Any]:
+    """Open ``SUBSCRIBERS`` SSE streams on ``base + path``, publish to ``stream``, time arrivals."""
     received: list[dict[int, float]] = [{} for _ in range(SUBSCRIBERS)]
     arrivals: asyncio.Queue[int] = asyncio.Queue()
 
     async def subscriber(index: int, client: httpx.AsyncClient) -> None:
-        async with aconnect_sse(client, "GET", f"{base}/events") as source:
+        async with aconnect_sse(client, "GET", f"{base}{path}") as source:
             source.response.raise_for_status()
             async for sse in source.aiter_sse():
                 seq = int(sse.id)
@@ -149,12 +152,12 @@ async def _fan_out(base: str, events: EventLog) -> dict[str, Any]:
         tasks = [asyncio.create_task(subscriber(i, client)) for i in range(SUBSCRIBERS)]
         try:
             # Warm-up events, until every subscriber has its connection and is live.
-            warm = await events.publish_now(STREAM, "warmup", {})
+            warm = await events.publish_now(stream, "warmup", {})
             await asyncio.wait_for(all_received(warm.seq), timeout=60)
             published: dict[int, float] = {}
             for n in range(EVENTS):
                 started = time.perf_counter()
-                event = await events.publish_now(STREAM, "tick", {"n": n})
+                event = await events.publish_now(stream, "tick", {"n": n})
                 published[event.seq] = started
                 await asyncio.sleep(INTERVAL_S)
             await asyncio.wait_for(all_received(max(published)), timeout=60)

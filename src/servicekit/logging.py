@@ -43,7 +43,9 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = "console") -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: a cached logger ignores later reconfiguration, such as structlog's
+        # capture_logs() in tests or a CLI that lowers the level. The cost is a dict lookup.
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,3 +155,21 @@ class BlobStore:
         import shutil
 
         shutil.rmtree(self._owner_dir(owner), ignore_errors=True)
+
+
+def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Write through ``write(temp_path)`` then rename over ``target``: readers see old or new.
+
+    The file is made readable by everyone (mkstemp creates owner-only files) because services
+    may run as other users than the one that wrote it.
+    """
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        temporary.chmod(0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -13,10 +13,7 @@ and writes the stamp last: a directory with a current stamp is complete.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +23,7 @@ from filelock import FileLock, Timeout
 
 from servicekit.config import suite_home
 from servicekit.embeddings.base import EmbeddingError
+from servicekit.storage import write_atomically
 
 log = structlog.get_logger(__name__)
 
@@ -137,33 +135,18 @@ def _build(source: Path, directory: Path) -> None:
 
     log.info("embeddings.local_model.building", source=str(source), target=str(directory))
     model = build_bert_encoder(source)
-    _write_atomically(
+    write_atomically(
         directory / ONNX_FILE, lambda tmp: onnx.save(model, str(tmp), format="protobuf")
     )
     for name in TOKENIZER_FILES:
-        _write_atomically(directory / name, lambda tmp, n=name: shutil.copyfile(source / n, tmp))
+        write_atomically(directory / name, lambda tmp, n=name: shutil.copyfile(source / n, tmp))
     stamp = {
         "graph_version": GRAPH_VERSION,
         "model": MODEL_NAME,
         "weights": f"{WEIGHTS_PACKAGE} {metadata.version(WEIGHTS_PACKAGE)}",
     }
-    _write_atomically(
+    write_atomically(
         directory / _STAMP_FILE,
         lambda tmp: tmp.write_text(json.dumps(stamp, indent=2), encoding="utf-8"),
     )
     log.info("embeddings.local_model.built", path=str(directory / ONNX_FILE))
-
-
-def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
-    """Write through ``write(temp_path)`` then rename over ``target``: readers see old or new."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        # mkstemp creates files readable by their owner only; services may run as other users.
-        tmp.chmod(0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

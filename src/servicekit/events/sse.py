@@ -27,6 +27,7 @@ def sse_response(
     *,
     ping: float = 15.0,
     until: Callable[[Event], bool] | None = None,
+    frame: Callable[[Event], ServerSentEvent] | None = None,
 ) -> EventSourceResponse:
     """Stream ``stream`` to the client: ``id:`` is the seq, ``event:`` the type, ``data:`` JSON.
 
@@ -36,7 +37,10 @@ def sse_response(
     The response ends after the first event for which ``until`` is true (a run's terminal
     event), when the client disconnects, or when the server shuts down; in the last two cases
     the body ends properly, so the client's ``EventSource`` simply reconnects and resumes.
+    ``frame`` replaces the default frame when a service's clients expect another wire format;
+    it must keep ``id`` = the event's seq, or resuming breaks.
     """
+    make_frame = frame or _default_frame
     after = resume_after(request) or 0
     shutdown = anyio.Event()
 
@@ -51,11 +55,7 @@ def sse_response(
         try:
             async with aclosing(subscription):
                 async for event in subscription:
-                    yield ServerSentEvent(
-                        data=json.dumps(event.data, separators=(",", ":")),
-                        event=event.type,
-                        id=str(event.seq),
-                    )
+                    yield make_frame(event)
                     if until is not None and until(event):
                         return
         finally:
@@ -66,4 +66,10 @@ def sse_response(
         ping=ping,
         shutdown_event=shutdown,
         shutdown_grace_period=_SHUTDOWN_GRACE,
+    )
+
+
+def _default_frame(event: Event) -> ServerSentEvent:
+    return ServerSentEvent(
+        data=json.dumps(event.data, separators=(",", ":")), event=event.type, id=str(event.seq)
     )

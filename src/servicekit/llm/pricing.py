@@ -1,16 +1,19 @@
 """Estimated cost of a call, from list prices in USD per million tokens.
 
-Prices are the providers' published list prices (as of 2025); they are estimates for budgets and
-dashboards, not invoices. Operators add or correct prices without a release through
-``LLM_PRICES`` (see ``LLMSettings.llm_prices``), which wins over the table. A model found in neither
-costs its provider's default (the flagship's price, so that an unknown model is over- rather than
-under-estimated). Self-hosted and in-process providers cost nothing per token.
+The prices are the providers' published list prices (as of 2025), kept as data in
+``prices.toml``: estimates for budgets and dashboards, not invoices. Operators add or correct
+prices without a release through ``LLM_PRICES`` (see ``LLMSettings.llm_prices``), which wins over
+the table. A model found in neither costs its provider's default (the flagship's price, so that
+an unknown model is over- rather than under-estimated). Self-hosted and in-process providers cost
+nothing per token.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 
 from servicekit.llm.types import ModelRef, Usage
 
@@ -25,66 +28,19 @@ class Price:
 
 FREE = Price(0.0, 0.0)
 
-FREE_PROVIDERS: frozenset[str] = frozenset({"local", "ollama", "vllm", "llamacpp", "scripted"})
 
-# Keys are model-name prefixes: a dated snapshot such as "claude-sonnet-4-20250514" or
-# "gpt-4o-mini-2024-07-18" takes the price of the longest matching prefix.
-MODEL_PRICES: dict[str, dict[str, Price]] = {
-    "openai": {
-        "gpt-5": Price(1.25, 10.0),
-        "gpt-5-mini": Price(0.25, 2.0),
-        "gpt-5-nano": Price(0.05, 0.40),
-        "gpt-4.1": Price(2.0, 8.0),
-        "gpt-4.1-mini": Price(0.40, 1.60),
-        "gpt-4.1-nano": Price(0.10, 0.40),
-        "gpt-4o": Price(2.50, 10.0),
-        "gpt-4o-mini": Price(0.15, 0.60),
-        "o3": Price(2.0, 8.0),
-        "o3-mini": Price(1.10, 4.40),
-        "o4-mini": Price(1.10, 4.40),
-    },
-    "anthropic": {
-        "claude-opus-4": Price(15.0, 75.0),
-        "claude-opus-4-5": Price(5.0, 25.0),
-        "claude-sonnet-4": Price(3.0, 15.0),
-        "claude-haiku-4-5": Price(1.0, 5.0),
-        "claude-3-7-sonnet": Price(3.0, 15.0),
-        "claude-3-5-sonnet": Price(3.0, 15.0),
-        "claude-3-5-haiku": Price(0.80, 4.0),
-        "claude-3-haiku": Price(0.25, 1.25),
-    },
-    "mistral": {
-        "mistral-large": Price(2.0, 6.0),
-        "mistral-medium": Price(0.40, 2.0),
-        "mistral-small": Price(0.10, 0.30),
-        "codestral": Price(0.30, 0.90),
-        "open-mistral-nemo": Price(0.15, 0.15),
-    },
-    "deepseek": {
-        "deepseek-chat": Price(0.27, 1.10),
-        "deepseek-reasoner": Price(0.55, 2.19),
-    },
-    "gemini": {
-        "gemini-2.5-pro": Price(1.25, 10.0),
-        "gemini-2.5-flash": Price(0.30, 2.50),
-        "gemini-2.5-flash-lite": Price(0.10, 0.40),
-        "gemini-2.0-flash": Price(0.10, 0.40),
-    },
-    "grok": {
-        "grok-4": Price(3.0, 15.0),
-        "grok-3": Price(3.0, 15.0),
-        "grok-3-mini": Price(0.30, 0.50),
-    },
-}
+def _load_table() -> tuple[frozenset[str], dict[str, dict[str, Price]], dict[str, Price]]:
+    data = tomllib.loads(resources.files(__package__).joinpath("prices.toml").read_text("utf-8"))
+    models = {
+        provider: {name: Price(*pair) for name, pair in table.items()}
+        for provider, table in data["models"].items()
+    }
+    defaults = {provider: Price(*pair) for provider, pair in data["provider_defaults"].items()}
+    return frozenset(data["free_providers"]), models, defaults
 
-PROVIDER_DEFAULT_PRICES: dict[str, Price] = {
-    "openai": MODEL_PRICES["openai"]["gpt-4o"],
-    "anthropic": MODEL_PRICES["anthropic"]["claude-sonnet-4"],
-    "mistral": MODEL_PRICES["mistral"]["mistral-large"],
-    "deepseek": MODEL_PRICES["deepseek"]["deepseek-reasoner"],
-    "gemini": MODEL_PRICES["gemini"]["gemini-2.5-pro"],
-    "grok": MODEL_PRICES["grok"]["grok-4"],
-}
+
+# The one price table of the suite, kept as data in ``prices.toml`` beside this module.
+FREE_PROVIDERS, MODEL_PRICES, PROVIDER_DEFAULT_PRICES = _load_table()
 
 
 def price_of(model: ModelRef, overrides: Mapping[str, Price] | None = None) -> Price:

@@ -1,0 +1,1 @@
+"""Galileo Arena datasets: the packaged JSON files and the loader that validates them."""

@@ -1,0 +1,1 @@
+"""Alembic history of Galileo Arena's database."""

@@ -1,0 +1,1 @@
+"""Runs: evaluation requests, their execution, results, summaries and live events."""

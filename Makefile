@@ -35,8 +35,9 @@ lint:
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 
-bench:  ## speed targets of the kit; prints tables, writes bench/results/*.json
+bench:  ## speed targets of the kit and the services; prints tables, writes bench/results/*.json
 	$(BIN)/python bench/kit.py
+	$(BIN)/python bench/galileo.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -45,11 +45,8 @@ class CallSettings:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """One LLM call as it happened: the reply text and what it cost.
-
-    When the kit rejects a JSON reply (``LLMResponseError``) it reports the text but not the usage,
-    so such an attempt counts its time and zero tokens.
-    """
+    """One LLM call as it happened: the reply text and what it cost (a reply the kit rejected
+    as invalid JSON included: its tokens were paid for)."""
 
     text: str
     prompt_tokens: int
@@ -84,11 +81,12 @@ async def ask(
         )
     except LLMResponseError as error:
         # The model answered, just not in valid JSON: its text may still be readable.
+        usage = error.usage
         return Attempt(
             text=error.text,
-            prompt_tokens=0,
-            completion_tokens=0,
-            cost_usd=0.0,
+            prompt_tokens=usage.prompt_tokens if usage else 0,
+            completion_tokens=usage.completion_tokens if usage else 0,
+            cost_usd=error.cost_usd,
             latency_s=time.perf_counter() - started,
         )
     return Attempt(

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from servicekit.llm import pricing
-from servicekit.llm.errors import UnknownModel
+from servicekit.llm.errors import LLMResponseError, UnknownModel
 from servicekit.llm.providers import anthropic_messages, local, openai_compatible, scripted
 from servicekit.llm.providers.anthropic_messages import AnthropicProvider
 from servicekit.llm.providers.base import Provider
@@ -128,13 +128,18 @@ class LLMClient:
         )
         latency = time.perf_counter() - started
 
-        data = parse_reply(reply.text, json_schema) if json_schema is not None else None
+        cost = pricing.estimate_cost(ref, reply.usage, self._price_overrides)
+        try:
+            data = parse_reply(reply.text, json_schema) if json_schema is not None else None
+        except LLMResponseError as error:
+            error.usage, error.cost_usd = reply.usage, cost  # a rejected reply is still paid for
+            raise
         return Completion(
             text=reply.text,
             model=str(ref),
             usage=reply.usage,
             latency_s=latency,
-            cost_usd=pricing.estimate_cost(ref, reply.usage, self._price_overrides),
+            cost_usd=cost,
             finish_reason=reply.finish_reason,
             data=data,
         )

@@ -7,6 +7,11 @@ same request again may succeed; the retry policy reads only that flag.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from servicekit.llm.types import Usage
+
 
 class LLMError(Exception):
     """Base of every error raised by ``servicekit.llm``."""
@@ -66,9 +71,12 @@ class LLMRequestRejected(LLMError):
 class LLMResponseError(LLMError):
     """The model answered, but not in the shape asked for (invalid JSON, schema mismatch...).
 
-    ``text`` keeps the raw reply so that callers can log it or show it.
+    ``text`` keeps the raw reply so that callers can log it, show it or parse it leniently;
+    ``usage`` and ``cost_usd`` what the rejected reply still cost (set by the client).
     """
 
     def __init__(self, message: str, *, text: str = "") -> None:
         super().__init__(message)
         self.text = text
+        self.usage: Usage | None = None
+        self.cost_usd = 0.0

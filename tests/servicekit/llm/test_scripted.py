@@ -53,6 +53,8 @@ async def test_a_json_reply_is_validated_against_the_schema(client, llm_script):
     with pytest.raises(LLMResponseError, match="did not return valid JSON") as raised:
         await client.complete(ASK, model="scripted/grader", json_schema=schema)
     assert raised.value.text == "not json"
+    # the rejected reply was still generated: its usage travels with the error
+    assert raised.value.usage is not None and raised.value.usage.completion_tokens == 2
 
 
 async def test_a_function_script_sees_the_messages(client, llm_script):

@@ -137,7 +137,8 @@ class CaseRow(BaseModel):
     model_key: str
     outcome: str
     verdict: str | None
-    label: str
+    label: str | None
+    """None for an ``error`` outcome: a case nobody answered is not scored, so not revealed."""
     score: int
     passed: bool
     confidence: float | None

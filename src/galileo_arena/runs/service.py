@@ -308,7 +308,7 @@ class RunService:
         info = await self.get(run_id)
         async with self.db.session() as session:
             _, rows = await repo.results(session, run_id)
-        records = [{column: getattr(row, column) for column in EXPORT_COLUMNS} for row in rows]
+        records = [_export_record(row) for row in rows]
         if fmt == "csv":
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
@@ -389,13 +389,20 @@ def _records(rows: Sequence[RunResult]) -> list[ResultRecord]:
     ]
 
 
+def _export_record(row: RunResult) -> dict[str, Any]:
+    record = {column: getattr(row, column) for column in EXPORT_COLUMNS}
+    if row.outcome != "scored":
+        record["label"] = None  # never revealed for a case that was not scored
+    return record
+
+
 def _case_row(row: RunResult) -> schemas.CaseRow:
     return schemas.CaseRow(
         case_id=row.case_id,
         model_key=row.model_key,
         outcome=row.outcome,
         verdict=row.verdict,
-        label=row.label,
+        label=row.label if row.outcome == "scored" else None,
         score=row.score,
         passed=row.passed,
         confidence=row.confidence,

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from servicekit.llm import LLMRequestRejected
+
 MODEL = {"provider": "scripted", "model_name": "debater"}
 
 
@@ -147,3 +149,25 @@ async def test_batch_run_over_cases_and_models_with_summary_compare_and_export(
 
     history = (await galileo_client.get("/runs", params={"model": "scripted/no"})).json()
     assert {item["run_id"] for item in history["items"]} == {first, second}
+
+
+async def test_a_provider_failure_is_an_error_not_a_scored_answer(
+    galileo_client: httpx.AsyncClient,
+    llm_script: Callable[..., Any],
+    scripted_debater: Callable[..., Any],
+    finished: Callable[..., Any],
+) -> None:
+    llm_script("scripted/broken", scripted_debater(fail_with=LLMRequestRejected("model gone")))
+    run_id = await _start(galileo_client, case_id="CL03", models=["scripted/broken"])
+    info = await finished(galileo_client, run_id)
+    assert info["status"] == "FAILED"
+    assert info["progress"]["failed"] == 1
+    [row] = (await galileo_client.get(f"/runs/{run_id}/cases")).json()["cases"]
+    assert row["outcome"] == "error" and "model gone" in row["error"]
+    assert row["label"] is None  # a case nobody answered keeps its label hidden
+    assert row["critical_fail_reason"] is None
+    detail = (await galileo_client.get(f"/runs/{run_id}/cases/CL03")).json()
+    assert detail["label"] is None
+    [metrics] = (await galileo_client.get(f"/runs/{run_id}/summary")).json()["models"]
+    assert metrics["errored_cases"] == 1 and metrics["critical_fails"] == 0
+    assert metrics["model_passes_eval"] is False

@@ -66,6 +66,11 @@ class Settings(LLMSettings):
     """How long a run stays claimed by a process that stopped renewing it (a crash)."""
     executor_poll_seconds: float = Field(default=2.0, gt=0)
 
+    rate_limit_runs: str = "10/minute"
+    """Runs a client (IP) may create: each one spends provider money. ``;`` separates limits."""
+    redis_url: str | None = None
+    """Optional: share rate-limit counters between workers and replicas (else per process)."""
+
     # Datasets and access.
     datasets_dir: Path | None = None
     """Extra dataset files, loaded beside the built-in ones and reloaded when they change."""

@@ -9,7 +9,7 @@ the run executor, and stops them on exit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from servicekit.embedded import database_url
 from servicekit.events import EventHub, EventLog
 from servicekit.llm import LLMClient
 from servicekit.logging import get_logger
+from servicekit.ratelimit import RateLimiter
 
 log = get_logger("galileo")
 
@@ -46,6 +47,8 @@ class Galileo:
     evaluator: Evaluator
     llm: LLMClient
     scorer: MLScorer | None
+    limiter: RateLimiter
+    run_limit: Callable[..., Awaitable[None]]
 
 
 def dataset_directories(settings: Settings) -> list[tuple[Path, str]]:
@@ -84,6 +87,7 @@ async def open_galileo(settings: Settings, *, background: bool) -> AsyncIterator
     llm = LLMClient(settings)
     evaluator = Evaluator(llm, settings, rubric, scorer)
     executor = RunExecutor(db, events, evaluator, settings)
+    limiter = RateLimiter.from_url(settings.redis_url, namespace="galileo")
     galileo = Galileo(
         settings=settings,
         db=db,
@@ -102,6 +106,8 @@ async def open_galileo(settings: Settings, *, background: bool) -> AsyncIterator
         evaluator=evaluator,
         llm=llm,
         scorer=scorer,
+        limiter=limiter,
+        run_limit=limiter.limit(*settings.rate_limit_runs.split(";"), group="create_run"),
     )
     stop_watching = asyncio.Event()
     watcher: asyncio.Task[None] | None = None
@@ -122,6 +128,7 @@ async def open_galileo(settings: Settings, *, background: bool) -> AsyncIterator
         if background:
             await galileo.hub.stop()
         await llm.aclose()
+        await limiter.aclose()
         if scorer is not None:
             scorer.close()
         await db.dispose()

@@ -11,6 +11,7 @@ from galileo_arena.runs import events as ev
 from galileo_arena.runs import schemas
 from galileo_arena.runs.service import RunService
 from servicekit.events import sse_response
+from servicekit.ratelimit import client_ip
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -19,11 +20,24 @@ def runs(request: Request) -> RunService:
     return request.app.state.galileo.runs
 
 
+async def run_rate_limit(
+    request: Request, response: Response, who: Annotated[str, Depends(client_ip)]
+) -> None:
+    """RATE_LIMIT_RUNS per client: every run spends the server's provider budget."""
+    await request.app.state.galileo.run_limit(request, response, who)
+
+
 Runs = Annotated[RunService, Depends(runs)]
 SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
 
 
-@router.post("", status_code=201, response_model=schemas.RunCreated)
+@router.post(
+    "",
+    status_code=201,
+    response_model=schemas.RunCreated,
+    dependencies=[Depends(run_rate_limit)],
+    responses={429: {"description": "too many runs created (RATE_LIMIT_RUNS)"}},
+)
 async def create_run(body: schemas.RunCreate, service: Runs, response: Response) -> Any:
     """Queue a run: one case (``case_id``), several (``case_ids``) or the whole dataset.
 

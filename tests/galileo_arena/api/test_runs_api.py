@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 
+from galileo_arena.main import build_app
 from servicekit.llm import LLMRequestRejected
+from servicekit.testing.app import app_client
 
 MODEL = {"provider": "scripted", "model_name": "debater"}
 
@@ -171,3 +173,19 @@ async def test_a_provider_failure_is_an_error_not_a_scored_answer(
     [metrics] = (await galileo_client.get(f"/runs/{run_id}/summary")).json()["models"]
     assert metrics["errored_cases"] == 1 and metrics["critical_fails"] == 0
     assert metrics["model_passes_eval"] is False
+
+
+async def test_run_creation_is_rate_limited_per_client(
+    galileo_settings: Any, llm_script: Callable[..., Any], scripted_debater: Callable[..., Any]
+) -> None:
+    llm_script("scripted/limited", scripted_debater())
+    settings = galileo_settings.model_copy(update={"rate_limit_runs": "2/minute"})
+    body = {"dataset_id": "climate_v1", "case_id": "CL01", "models": ["scripted/limited"]}
+    async with app_client(build_app(settings)) as client:
+        for _ in range(2):
+            accepted = await client.post("/runs", json=body)
+            assert accepted.status_code == 201
+            assert accepted.headers["x-ratelimit-limit"] == "2"
+        refused = await client.post("/runs", json=body)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0

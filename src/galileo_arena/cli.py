@@ -1,9 +1,8 @@
-"""``suite galileo ...``: serve, migrate, import datasets, run evaluations headless, export."""
+"""``suite galileo ...``: migrate, import datasets, run evaluations headless, export."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,42 +15,13 @@ from rich.table import Table
 from galileo_arena.config import Settings
 from galileo_arena.ml.errors import MLModelsMissing
 from galileo_arena.runs.schemas import ModelSpec, RunCreate
+from servicekit.cli import fail, service_cli
 from servicekit.errors import ServiceError
 from servicekit.events import Event
-from servicekit.logging import configure_logging
 
-cli = typer.Typer(
-    help="Galileo Arena: adversarial-debate evaluation of LLMs.", no_args_is_help=True
-)
+cli = service_cli("Galileo Arena: adversarial-debate evaluation of LLMs.")
 console = Console()
 err = Console(stderr=True)
-
-
-@cli.callback()
-def _configure() -> None:
-    """Logs go to stderr (quiet unless LOG_LEVEL says otherwise), so exports can use stdout."""
-    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"), "console")
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
-
-
-@cli.command()
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: Annotated[int, typer.Option(min=1)] = 1,
-    reload: bool = False,
-) -> None:
-    """Run the API alone, at the guide's root paths (like `uvicorn galileo_arena.main:app`)."""
-    import uvicorn
-
-    uvicorn.run(
-        "galileo_arena.main:app", host=host, port=port, workers=workers, reload=reload,
-        log_config=None,
-    )  # fmt: skip
 
 
 @cli.command()
@@ -87,7 +57,7 @@ def import_datasets(
     if report.errors:
         raise typer.Exit(1)
     if not report.loaded and not report.unchanged:
-        _fail(f"no dataset file (*.json) in {directory}")
+        fail(f"no dataset file (*.json) in {directory}")
 
 
 @cli.command("prepare-models")
@@ -126,15 +96,15 @@ def run(
             concurrency=concurrency,
         )
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         summary = asyncio.run(_run(request))
     except ServiceError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     except MLModelsMissing as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyboardInterrupt:
-        _fail("interrupted; the run resumes when the service (or this command) runs again")
+        fail("interrupted; the run resumes when the service (or this command) runs again")
     _print_summary(summary)
 
 
@@ -226,7 +196,7 @@ def export(
     try:
         body = asyncio.run(main())
     except ServiceError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     if output is None:
         sys.stdout.write(body)
     else:

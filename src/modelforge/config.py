@@ -1,0 +1,98 @@
+"""ModelForge's settings: the deployment guide's variables, names and defaults.
+
+``DATABASE_URL`` / ``REDIS_URL`` unset mean the suite's embedded PostgreSQL / Redis.
+``SECRET_KEY`` signs access tokens, API-key hashes and the OAuth session cookie; production
+refuses to start without it, while development generates one per data directory (so tokens
+survive restarts) and says so in the log.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from servicekit.config import ServiceSettings, suite_home
+from servicekit.logging import get_logger
+
+log = get_logger("modelforge.config")
+
+GUIDE_MAX_MODEL_SIZE_BYTES = 104_857_600
+
+
+def data_dir() -> Path:
+    """Where ModelForge keeps its files inside the suite's data directory."""
+    return suite_home() / "modelforge"
+
+
+class Settings(ServiceSettings):
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    cors_origins: Annotated[list[str] | None, NoDecode] = None
+    """None: ``*`` outside production, no cross-origin access in production."""
+    max_model_size_bytes: int = Field(default=GUIDE_MAX_MODEL_SIZE_BYTES, ge=1)
+    cache_model_ttl: int = Field(default=3600, ge=0)
+    cache_prediction_ttl: int = Field(default=300, ge=0)
+    job_retention_days: int = Field(default=7, ge=1)
+    github_id: str | None = None
+    github_secret: SecretStr | None = None
+    github_callback_url: str | None = None
+    """The callback registered with the GitHub OAuth app; derived from the request when unset."""
+    model_storage_path: Path | None = None
+    api_prefix: str = "/api/v1"
+    allow_registration: bool | None = None
+    """Local sign-up; None: open outside production, only for the first (admin) user in it."""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # The guide says comma-separated; upstream used a JSON list: accept both.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_secret(self) -> Settings:
+        if self.is_production and self.secret_key is None:
+            raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
+        return self
+
+    @property
+    def effective_cors_origins(self) -> list[str]:
+        if self.cors_origins is not None:
+            return self.cors_origins
+        return [] if self.is_production else ["*"]
+
+    @property
+    def storage_path(self) -> Path:
+        return (self.model_storage_path or data_dir() / "models").expanduser().resolve()
+
+    @property
+    def github_enabled(self) -> bool:
+        return bool(self.github_id and self.github_secret)
+
+    @property
+    def registration_open(self) -> bool:
+        if self.allow_registration is not None:
+            return self.allow_registration
+        return not self.is_production
+
+    def signing_key(self) -> SecretStr:
+        """``SECRET_KEY``, or the development key kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key
+        path = data_dir() / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        log.warning("SECRET_KEY is not set: using a generated development key", path=str(path))
+        return SecretStr(path.read_text().strip())

@@ -1,0 +1,1 @@
+"""The model registry: records, files, validation, versions and aliases."""

@@ -39,6 +39,16 @@ class Settings(ServiceSettings):
     cache_model_ttl: int = Field(default=3600, ge=0)
     cache_prediction_ttl: int = Field(default=300, ge=0)
     job_retention_days: int = Field(default=7, ge=1)
+    cache_prediction_enabled: bool = True
+    cache_key_prefix: str = "modelforge:"
+    inference_workers: int = Field(default=4, ge=1)
+    """Threads running onnxruntime per process (inference never runs on the event loop)."""
+    ort_intra_op_threads: int = Field(default=1, ge=0)
+    """Threads inside one inference; 1 keeps concurrent requests from oversubscribing cores."""
+    max_loaded_models: int = Field(default=16, ge=1)
+    """Loaded ONNX sessions kept per process (least recently used dropped first)."""
+    max_input_elements: int = Field(default=1_000_000, ge=1)
+    """Values one input of a prediction may carry; larger requests get a 422."""
     github_id: str | None = None
     github_secret: SecretStr | None = None
     github_callback_url: str | None = None

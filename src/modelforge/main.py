@@ -21,6 +21,8 @@ from modelforge.health import live, readiness
 from modelforge.health import router as health_router
 from modelforge.identity.router import github_router
 from modelforge.identity.router import router as identity_router
+from modelforge.predictions.oip_router import router as oip_router
+from modelforge.predictions.router import router as predictions_router
 from modelforge.registry.router import router as registry_router
 from modelforge.runtime import open_modelforge
 from servicekit.app import HealthEndpoints, create_app
@@ -39,6 +41,7 @@ def _api_router(settings: Settings, github_endpoints: GitHubEndpoints | None) ->
     api.include_router(health_router)
     api.include_router(identity_router)
     api.include_router(registry_router)
+    api.include_router(predictions_router)
     if settings.github_enabled:
         assert settings.github_id is not None and settings.github_secret is not None
         github = GitHubOAuth(settings.github_id, settings.github_secret, endpoints=github_endpoints)
@@ -80,7 +83,8 @@ def build_app(
         title=TITLE,
         version=__version__,
         description=DESCRIPTION,
-        routers=[_api_router(settings, github_endpoints)],
+        # The Open Inference Protocol has its own fixed paths (/v2/...), beside the REST API.
+        routers=[_api_router(settings, github_endpoints), oip_router],
         lifespan=lifespan,
         health=HealthEndpoints(
             health_path=f"{settings.api_prefix}/live",

@@ -155,9 +155,31 @@ async def delete_alias(name: str, alias: str, actor: Writer, service: Registry) 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+def _may_read(actor: Actor, model: ModelResponse) -> bool:
+    # The cached copy skips the database, so the readable rule (access.readable) is applied here.
+    public = model.visibility == Visibility.public
+    return actor.is_admin or model.owner_id == actor.user_id or public
+
+
 @router.get("/{model_id}")
-async def get_model(model_id: uuid.UUID, actor: Reader, service: Registry) -> ModelResponse:
-    return ModelResponse.model_validate(await service.get(actor, model_id))
+async def get_model(
+    model_id: uuid.UUID, actor: Reader, service: Registry, request: Request, response: Response
+) -> ModelResponse:
+    """The model; ``X-Cache`` says whether its metadata came from the cache (``CACHE_MODEL_TTL``),
+    which changes to the model invalidate."""
+    cache = forge(request).metadata_cache
+    cached = await cache.get(str(model_id))
+    model = ModelResponse.model_validate(cached) if cached is not None else None
+    if model is not None and _may_read(actor, model):
+        response.headers["X-Cache"] = "HIT"
+    else:
+        # A cached model the caller may not read still goes through the database: same 404.
+        model = ModelResponse.model_validate(await service.get(actor, model_id))
+        await cache.set(str(model_id), model.model_dump(mode="json"))
+        response.headers["X-Cache"] = "MISS"
+    scope = "public" if model.visibility == Visibility.public else "private"
+    response.headers["Cache-Control"] = f"{scope}, max-age={cache.ttl_seconds}"
+    return model
 
 
 @router.patch("/{model_id}")

@@ -21,6 +21,8 @@ from modelforge.health import live, readiness
 from modelforge.health import router as health_router
 from modelforge.identity.router import github_router
 from modelforge.identity.router import router as identity_router
+from modelforge.jobs.router import health_router as jobs_health_router
+from modelforge.jobs.router import router as jobs_router
 from modelforge.predictions.oip_router import router as oip_router
 from modelforge.predictions.router import router as predictions_router
 from modelforge.registry.router import router as registry_router
@@ -41,6 +43,8 @@ def _api_router(settings: Settings, github_endpoints: GitHubEndpoints | None) ->
     api.include_router(health_router)
     api.include_router(identity_router)
     api.include_router(registry_router)
+    api.include_router(jobs_router)
+    api.include_router(jobs_health_router)
     api.include_router(predictions_router)
     if settings.github_enabled:
         assert settings.github_id is not None and settings.github_secret is not None

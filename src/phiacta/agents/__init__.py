@@ -1,0 +1,1 @@
+"""Agents (who acts) and their API keys: created, shown once, rotated, revoked."""

@@ -1,0 +1,129 @@
+"""Queries of bundle submission: the idempotency row, anchors of external refs, pending refs,
+near-duplicates."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from phiacta.bundles.refs import SQL_PREFIX
+from phiacta.edges.rules import EdgeTypeRules
+from phiacta.models import Bundle, Claim, Edge, EdgeType, PendingReference, Provenance, Source
+
+
+async def find(session: AsyncSession, submitted_by: uuid.UUID, key: str) -> Bundle | None:
+    return await session.scalar(
+        select(Bundle).where(Bundle.submitted_by == submitted_by, Bundle.idempotency_key == key)
+    )
+
+
+async def get(session: AsyncSession, bundle_id: uuid.UUID) -> Bundle | None:
+    return await session.get(Bundle, bundle_id)
+
+
+async def take_key(session: AsyncSession, **values: Any) -> bool:
+    """Insert the bundle row in state ``processing``; False when the key is already taken.
+
+    A concurrent submission with the same key waits here until the first one's transaction
+    ends, then finds its committed row (or takes the key, if that one rolled back).
+    """
+    inserted = await session.scalar(
+        insert(Bundle)
+        .values(status="processing", **values)
+        .on_conflict_do_nothing(index_elements=["submitted_by", "idempotency_key"])
+        .returning(Bundle.id)
+    )
+    return inserted is not None
+
+
+async def edge_type_rules(session: AsyncSession) -> dict[str, EdgeTypeRules]:
+    rows = await session.scalars(select(EdgeType))
+    return {
+        row.name: EdgeTypeRules(row.name, row.is_symmetric, row.is_anti_reflexive, row.is_acyclic)
+        for row in rows
+    }
+
+
+def _normalized(column: Any) -> Any:
+    return func.regexp_replace(func.lower(func.btrim(column)), SQL_PREFIX, "")
+
+
+async def anchor_for_ref(session: AsyncSession, ref: str) -> uuid.UUID | None:
+    """The claim an external ref designates: among the claims extracted from the source with
+    that ref (or claiming it as ``attrs.external_id``), the one marked ``attrs.anchor``, else
+    the first created."""
+    from_source = (
+        select(Provenance.claim_id)
+        .join(Source, Source.id == Provenance.source_id)
+        .where(_normalized(Source.external_ref) == ref)
+    )
+    query = (
+        select(Claim.id)
+        .where(
+            or_(
+                Claim.id.in_(from_source),
+                _normalized(Claim.attrs["external_id"].astext) == ref,
+            ),
+            Claim.is_latest,
+        )
+        .order_by(Claim.attrs.contains({"anchor": True}).desc(), Claim.created_at, Claim.id)
+        .limit(1)
+    )
+    return await session.scalar(query)
+
+
+async def open_references(session: AsyncSession, ref: str) -> list[PendingReference]:
+    rows = await session.scalars(
+        select(PendingReference)
+        .where(PendingReference.external_ref == ref, PendingReference.status == "pending")
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def submitter_of(session: AsyncSession, bundle_id: uuid.UUID | None) -> uuid.UUID | None:
+    if bundle_id is None:
+        return None
+    return await session.scalar(select(Bundle.submitted_by).where(Bundle.id == bundle_id))
+
+
+async def insert_edge_once(session: AsyncSession, **values: Any) -> uuid.UUID | None:
+    """Insert an edge unless the same agent already asserted it; its id, or the existing one."""
+    new_id = await session.scalar(
+        insert(Edge)
+        .values(**values)
+        .on_conflict_do_nothing(
+            index_elements=["source_id", "target_id", "edge_type", "created_by"]
+        )
+        .returning(Edge.id)
+    )
+    if new_id is not None:
+        return new_id
+    return await session.scalar(
+        select(Edge.id).where(
+            Edge.source_id == values["source_id"],
+            Edge.target_id == values["target_id"],
+            Edge.edge_type == values["edge_type"],
+            Edge.created_by == values["created_by"],
+        )
+    )
+
+
+async def nearest_claim(
+    session: AsyncSession, vector: list[float]
+) -> tuple[uuid.UUID, float] | None:
+    """The most similar live claim by cosine similarity (HNSW index), and the similarity."""
+    distance = Claim.embedding.cosine_distance(vector)
+    row = (
+        await session.execute(
+            select(Claim.id, (literal_column("1") - distance).label("similarity"))
+            .where(Claim.embedding.is_not(None), Claim.is_latest, Claim.status != "retracted")
+            .order_by(distance)
+            .limit(1)
+        )
+    ).first()
+    return (row[0], float(row[1])) if row else None

@@ -1,0 +1,1 @@
+"""Claims: immutable versions in lineages; create, read (any version), list, edit, retract."""

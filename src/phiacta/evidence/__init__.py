@@ -1,0 +1,1 @@
+"""Evidence: the supports / contradicts / corroborates chains leading into a claim."""

@@ -1,0 +1,106 @@
+"""Phiacta's ASGI app: ``uvicorn phiacta.main:app`` (or ``suite serve phiacta``).
+
+On start: the database URL is resolved (embedded PostgreSQL when ``DATABASE_URL`` is unset), the
+schema is migrated in development only, and the embedder's width is checked against the
+``claims.embedding`` column. Errors carry the spec's codes (``phiacta.errors``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from phiacta import __version__
+from phiacta.agents.router import router as agents_router
+from phiacta.bundles.router import router as bundles_router
+from phiacta.claims.router import router as claims_router
+from phiacta.confidence.router import router as confidence_router
+from phiacta.config import Settings
+from phiacta.edges.router import router as edges_router
+from phiacta.errors import use_spec_error_codes
+from phiacta.evidence.router import router as evidence_router
+from phiacta.extensions.router import router as extensions_router
+from phiacta.health import liveness, readiness
+from phiacta.ingest.router import router as ingest_router
+from phiacta.namespaces.router import router as namespaces_router
+from phiacta.query.router import router as query_router
+from phiacta.reviews.router import router as reviews_router
+from phiacta.runtime import open_phiacta
+from phiacta.sources.router import router as sources_router
+from phiacta.subscribe.router import router as subscribe_router
+from phiacta.webhooks.router import router as webhooks_router
+from servicekit.app import HealthEndpoints, create_app
+
+TITLE = "Phiacta Knowledge Backend"
+DESCRIPTION = (
+    "A queryable knowledge backend of atomic, versioned claims linked by typed edges, with "
+    "provenance back to sources, reviews and query-time confidence."
+)
+
+
+def build_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_phiacta(settings) as phiacta:
+            phiacta.authenticator.install(app)
+            app.state.phiacta = phiacta
+            await phiacta.hub.start()
+            stop = asyncio.Event()
+            delivery = (
+                asyncio.create_task(phiacta.webhooks.run(stop), name="phiacta-webhooks")
+                if settings.webhook_delivery
+                else None
+            )
+            try:
+                yield
+            finally:
+                stop.set()
+                if delivery is not None:
+                    await delivery
+                await phiacta.hub.stop()
+                app.state.phiacta = None
+
+    async def ready() -> tuple[bool, dict[str, Any]]:
+        return await readiness(getattr(application.state, "phiacta", None))
+
+    application = create_app(
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        routers=[
+            agents_router,
+            namespaces_router,
+            sources_router,
+            claims_router,
+            edges_router,
+            bundles_router,
+            reviews_router,
+            evidence_router,
+            confidence_router,
+            query_router,
+            extensions_router,
+            webhooks_router,
+            subscribe_router,
+            ingest_router,
+        ],
+        lifespan=lifespan,
+        health=HealthEndpoints(health=liveness, ready=ready),
+        cors_origins=settings.effective_cors_origins,
+        settings=settings,
+    )
+    use_spec_error_codes(application)
+    return application
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn phiacta.main:app` builds the app from the environment on first access, so that
+    # importing this module (tests, the suite) never requires production settings.
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)

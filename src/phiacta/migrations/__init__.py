@@ -1,0 +1,1 @@
+"""Alembic history of Phiacta's database."""

@@ -1,0 +1,1 @@
+"""Namespaces: the hierarchical domain scope of claims (``biology.immunology``)."""

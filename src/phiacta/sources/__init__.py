@@ -1,0 +1,1 @@
+"""Sources: the real-world origins (papers, recordings, datasets...) claims are extracted from."""

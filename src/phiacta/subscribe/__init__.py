@@ -1,0 +1,1 @@
+"""``WS /v1/subscribe``: live events, filtered per subscriber, resumable by event id."""

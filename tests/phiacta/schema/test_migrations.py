@@ -1,0 +1,147 @@
+"""The Alembic history on a real PostgreSQL: up from empty, down to base, up again; and what the
+schema itself guarantees (seeded edge types, self-loop CHECK, one latest version per lineage,
+the append-only audit log, the embedding width)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from phiacta.migrations_runner import PhiactaMigrations
+from phiacta.models import Base
+
+TABLES = {
+    "agents", "namespaces", "sources", "claims", "edge_types", "edges", "provenance", "reviews",
+    "review_history", "bundles", "artifacts", "artifact_claims", "pending_references",
+    "api_keys", "extensions", "ingest_jobs", "webhooks", "webhook_deliveries", "event_log",
+    "audit_log",
+}  # fmt: skip
+VIEWS = {"claims_latest", "claims_with_confidence", "stale_edges"}
+
+
+@pytest.fixture(scope="module")
+def migrated(make_database: Callable[[str], str]) -> Iterator[tuple[PhiactaMigrations, sa.Engine]]:
+    runner = PhiactaMigrations(make_database("phiacta"), embedding_dimensions=384)
+    engine = sa.create_engine(runner.url)
+    yield runner, engine
+    engine.dispose()
+
+
+def _names(engine: sa.Engine) -> tuple[set[str], set[str]]:
+    inspector = sa.inspect(engine)
+    return set(inspector.get_table_names()), set(inspector.get_view_names())
+
+
+def test_upgrade_downgrade_upgrade(migrated: tuple[PhiactaMigrations, sa.Engine]) -> None:
+    runner, engine = migrated
+    runner.upgrade()
+    tables, views = _names(engine)
+    assert tables >= TABLES and views >= VIEWS
+    assert runner.is_current()
+    runner.downgrade("base")
+    tables, views = _names(engine)
+    assert tables <= {"alembic_version"} and not views
+    runner.upgrade()
+    assert _names(engine)[0] >= TABLES
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM edge_types")) == 15
+        width = conn.scalar(
+            sa.text(
+                "SELECT atttypmod FROM pg_attribute "
+                "WHERE attrelid = 'claims'::regclass AND attname = 'embedding'"
+            )
+        )
+        assert width == 384
+        index_kinds = dict(
+            conn.execute(
+                sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'claims'")
+            ).all()
+        )
+    assert "hnsw" in index_kinds["ix_claims_embedding_hnsw"]
+    assert "gin" in index_kinds["ix_claims_search_tsv"]
+    assert "WHERE is_latest" in index_kinds["uq_claims_one_latest_per_lineage"]
+
+
+@pytest.fixture(scope="module")
+def graph(migrated: tuple[PhiactaMigrations, sa.Engine]) -> dict[str, uuid.UUID]:
+    runner, engine = migrated
+    runner.upgrade()
+    with engine.begin() as conn:
+        agent = conn.scalar(
+            sa.text("INSERT INTO agents (agent_type, name) VALUES ('human', 'a') RETURNING id")
+        )
+        namespace = conn.scalar(
+            sa.text("INSERT INTO namespaces (name, path) VALUES ('n', 'n') RETURNING id")
+        )
+        claim = conn.scalar(
+            sa.text(
+                "INSERT INTO claims (lineage_id, claim_type, content, namespace_id, created_by) "
+                "VALUES (gen_random_uuid(), 'assertion', 'c', :n, :a) RETURNING id"
+            ),
+            {"n": namespace, "a": agent},
+        )
+    return {"agent": agent, "namespace": namespace, "claim": claim}
+
+
+def test_the_database_rejects_self_loops(
+    migrated: tuple[PhiactaMigrations, sa.Engine], graph: dict[str, uuid.UUID]
+) -> None:
+    with pytest.raises(IntegrityError, match="no_self_loop"), migrated[1].begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO edges (source_id, target_id, edge_type, created_by) "
+                "VALUES (:c, :c, 'related_to', :a)"
+            ),
+            {"c": graph["claim"], "a": graph["agent"]},
+        )
+
+
+def test_one_latest_version_per_lineage(
+    migrated: tuple[PhiactaMigrations, sa.Engine], graph: dict[str, uuid.UUID]
+) -> None:
+    with migrated[1].connect() as conn:
+        lineage = conn.scalar(
+            sa.text("SELECT lineage_id FROM claims WHERE id = :c"), {"c": graph["claim"]}
+        )
+    # A second row claiming to be the latest of the lineage (its predecessor never demoted).
+    with pytest.raises(IntegrityError, match="uq_claims_one_latest"), migrated[1].begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO claims (lineage_id, version, supersedes, claim_type, content, "
+                "namespace_id, created_by) VALUES (:l, 2, :c, 'assertion', 'c2', :n, :a)"
+            ),
+            {"l": lineage, "c": graph["claim"], "n": graph["namespace"], "a": graph["agent"]},
+        )
+
+
+def test_audit_log_is_append_only(migrated: tuple[PhiactaMigrations, sa.Engine]) -> None:
+    engine = migrated[1]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit_log (action, entity_type, prev_hash, hash) "
+                "VALUES ('x', 'y', :p, :h)"
+            ),
+            {"p": "0" * 64, "h": uuid.uuid4().hex},
+        )
+    for statement in ("UPDATE audit_log SET action = 'z'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE audit_log"))
+
+
+def test_the_models_match_the_migrated_schema(
+    migrated: tuple[PhiactaMigrations, sa.Engine],
+) -> None:
+    runner, engine = migrated
+    runner.upgrade()
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []

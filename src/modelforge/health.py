@@ -16,6 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from modelforge import __version__
+from modelforge.jobs import monitor
+from modelforge.jobs.router import celery_client
 from modelforge.runtime import ModelForge
 
 router = APIRouter(tags=["health"])
@@ -45,6 +47,19 @@ async def _redis_state(mf: ModelForge | None) -> str:
         return "disconnected"
 
 
+async def _celery_state(mf: ModelForge | None) -> str:
+    """``connected`` (workers answer), ``no_workers`` (broker up, nobody consuming) or ``error``.
+    Reported, not counted in ``status``: predictions work without workers, jobs just wait."""
+    if mf is None:
+        return "error"
+    app = celery_client(mf.settings.redis_url)
+    try:  # the inspect broadcast blocks for up to its 1 s timeout: never on the event loop
+        seen = await asyncio.wait_for(asyncio.to_thread(monitor.snapshot, app), _CHECK_TIMEOUT)
+    except TimeoutError:
+        return "error"
+    return seen.status
+
+
 async def live() -> dict[str, Any]:
     return {"status": "alive"}
 
@@ -58,7 +73,9 @@ async def readiness(mf: ModelForge | None) -> tuple[bool, dict[str, Any]]:
 @router.get("/health")
 async def health(request: Request) -> JSONResponse:
     mf = _forge(request)
-    database, redis = await asyncio.gather(_database_up(mf), _redis_state(mf))
+    database, redis, celery = await asyncio.gather(
+        _database_up(mf), _redis_state(mf), _celery_state(mf)
+    )
     status = (
         "healthy" if database and redis == "healthy" else "degraded" if database else "unhealthy"
     )
@@ -69,5 +86,6 @@ async def health(request: Request) -> JSONResponse:
         "timestamp": datetime.now(UTC).isoformat(),
         "database": "connected" if database else "disconnected",
         "redis": redis,
+        "celery": celery,
     }
     return JSONResponse(body, status_code=200 if database else 503)

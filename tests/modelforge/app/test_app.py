@@ -23,6 +23,7 @@ async def test_probes_root_and_docs(mf_client: httpx.AsyncClient) -> None:
     assert health.status_code == 200
     assert health.json()["status"] == "healthy"
     assert (health.json()["database"], health.json()["redis"]) == ("connected", "healthy")
+    assert health.json()["celery"] == "no_workers"  # the broker answers; no worker is running
     root = (await mf_client.get("/")).json()
     assert root["name"] == "ModelForge" and root["docs"] == "/api/v1/docs"
     assert (await mf_client.get("/api/v1/docs")).status_code == 200

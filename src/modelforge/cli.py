@@ -231,3 +231,9 @@ def jobs(
             f"{job.created_at:%Y-%m-%d %H:%M:%S}", ms,
         )  # fmt: skip
     console.print(table)
+
+
+if (
+    __name__ == "__main__"
+):  # `python -m modelforge.cli` until the service is registered in the suite
+    cli()

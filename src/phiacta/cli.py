@@ -168,3 +168,7 @@ def ingest_notes(
     claims = answer["created_claims"]
     assert isinstance(claims, list)
     console.print(f"bundle {answer['bundle_id']} ({answer['status']}): {len(claims)} claims")
+
+
+if __name__ == "__main__":  # `python -m phiacta.cli` until the service is registered in the suite
+    cli()

@@ -49,6 +49,13 @@ class Settings(ServiceSettings):
     """Loaded ONNX sessions kept per process (least recently used dropped first)."""
     max_input_elements: int = Field(default=1_000_000, ge=1)
     """Values one input of a prediction may carry; larger requests get a 422."""
+    hot_cache_ttl: float = Field(default=2.0, ge=0)
+    """Seconds a worker process trusts its own memory of a verified credential (session not
+    revoked, API token valid) and of a model resolved by id; the longest another process may
+    still accept a revoked credential or serve a model as it was before a change. 0: off."""
+    history_flush_interval_ms: float = Field(default=25.0, gt=0)
+    """How long prediction history rows may wait in a process before their batch is written
+    (what a crash can lose; what another process's history read may not see yet)."""
     github_id: str | None = None
     github_secret: SecretStr | None = None
     github_callback_url: str | None = None

@@ -4,7 +4,10 @@
 ``REDIS_URL`` are unset), migrates outside production (the guide: production migrates as a
 separate step), and builds the services and the authenticator, plus one inference stack per
 process: the ONNX session pool, the Redis link shared by the prediction and model-metadata caches,
-and the predictor; the registry's change hooks evict sessions and drop cache entries.
+and the predictor; the registry's change hooks evict sessions and drop cache entries. The hot
+path avoids PostgreSQL where it safely can: credentials and resolved models are cached per
+process for 2 s (``identity.credential_cache``, ``registry.model_cache``) and history rows are
+batched by a background ``HistoryWriter``, flushed on close.
 """
 
 from __future__ import annotations
@@ -18,17 +21,18 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from modelforge.config import Settings
+from modelforge.identity.credential_cache import CachingAuthenticator
 from modelforge.identity.service import IdentityService
 from modelforge.inference.cache import ModelMetadataCache, PredictionCache, RedisLink
 from modelforge.inference.predictor import Predictor
 from modelforge.inference.sessions import SessionPool
 from modelforge.models import ApiToken, RefreshToken
+from modelforge.predictions.history_writer import HistoryWriter
 from modelforge.predictions.service import PredictionService
 from modelforge.registry.service import RegistryService
 from servicekit.auth import (
     ApiKeyScheme,
     ApiKeyStore,
-    Authenticator,
     PasswordHasher,
     RefreshTokenStore,
     TokenCodec,
@@ -49,7 +53,7 @@ class ModelForge:
     settings: Settings
     db: Database
     redis: Redis
-    authenticator: Authenticator
+    authenticator: CachingAuthenticator
     identity: IdentityService
     registry: RegistryService
     cache_link: RedisLink
@@ -58,9 +62,12 @@ class ModelForge:
     metadata_cache: ModelMetadataCache
     predictor: Predictor
     predictions: PredictionService
+    history_writer: HistoryWriter
 
     async def close(self) -> None:
         """Release what ``build_services`` opened (the caller owns ``db`` and ``redis``)."""
+        # Before the database goes: queued history rows are an audit trail.
+        await self.history_writer.close()
         await self.cache_link.close()
         # Waits for running inferences (off the loop); none start once the app stopped serving.
         await asyncio.to_thread(self.sessions.close)
@@ -94,6 +101,9 @@ def build_services(settings: Settings, db: Database, redis: Redis, cache_url: st
     codec = TokenCodec(TokenSettings(secret=secret, issuer="modelforge"))
     sessions = RefreshTokenStore(db.sessionmaker, RefreshToken, codec)
     api_tokens = ApiKeyStore(db.sessionmaker, ApiToken, ApiKeyScheme(API_TOKEN_PREFIX, secret))
+    authenticator = CachingAuthenticator(
+        tokens=codec, sessions=sessions, api_keys=api_tokens, ttl_seconds=settings.hot_cache_ttl
+    )
     identity = IdentityService(
         db,
         settings,
@@ -101,6 +111,7 @@ def build_services(settings: Settings, db: Database, redis: Redis, cache_url: st
         codec=codec,
         sessions=sessions,
         api_tokens=api_tokens,
+        credential_cache=authenticator,
     )
     registry = RegistryService(db, settings)
     link = RedisLink(cache_url)
@@ -120,11 +131,12 @@ def build_services(settings: Settings, db: Database, redis: Redis, cache_url: st
     )
     predictor = Predictor(pool, prediction_cache, max_elements=settings.max_input_elements)
     _wire_invalidation(registry, pool, prediction_cache, metadata_cache)
+    history_writer = HistoryWriter(db, interval_seconds=settings.history_flush_interval_ms / 1000)
     return ModelForge(
         settings=settings,
         db=db,
         redis=redis,
-        authenticator=Authenticator(tokens=codec, sessions=sessions, api_keys=api_tokens),
+        authenticator=authenticator,
         identity=identity,
         registry=registry,
         cache_link=link,
@@ -132,7 +144,8 @@ def build_services(settings: Settings, db: Database, redis: Redis, cache_url: st
         prediction_cache=prediction_cache,
         metadata_cache=metadata_cache,
         predictor=predictor,
-        predictions=PredictionService(db, registry, predictor),
+        predictions=PredictionService(db, registry, predictor, history_writer),
+        history_writer=history_writer,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modelforge.config import Settings
+from modelforge.identity.credential_cache import CachingAuthenticator
 from modelforge.identity.repository import UserRepository
 from modelforge.identity.schemas import TokenPair
 from modelforge.identity.scopes import ADMIN, USER_SCOPES
@@ -26,6 +27,8 @@ from servicekit.auth import (
     PasswordHasher,
     RefreshTokenStore,
     TokenCodec,
+    TokenReuseError,
+    TokenType,
 )
 from servicekit.db import Database
 from servicekit.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -44,13 +47,17 @@ class IdentityService:
         codec: TokenCodec,
         sessions: RefreshTokenStore[RefreshToken],
         api_tokens: ApiKeyStore[ApiToken],
+        credential_cache: CachingAuthenticator | None = None,
     ) -> None:
+        """``credential_cache``: told of every revocation, so this process stops accepting the
+        credential at once rather than when its cached answer expires."""
         self.db = db
         self.settings = settings
         self.hasher = hasher
         self.codec = codec
         self.sessions = sessions
         self.api_tokens = api_tokens
+        self.credential_cache = credential_cache
 
     # -- login sessions ---------------------------------------------------------------------
 
@@ -71,12 +78,24 @@ class IdentityService:
         )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        issued = await self.sessions.rotate(refresh_token)
+        try:
+            issued = await self.sessions.rotate(refresh_token)
+        except TokenReuseError:
+            self._forget_session_of(refresh_token)  # the store revoked the whole session
+            raise
         user = await self._active_user(uuid.UUID(issued.claims.subject))
         return self._pair(user, issued.token, issued.claims.session_id)
 
     async def logout(self, refresh_token: str) -> None:
         await self.sessions.revoke(refresh_token)
+        self._forget_session_of(refresh_token)
+
+    def _forget_session_of(self, refresh_token: str) -> None:
+        if self.credential_cache is None:
+            return
+        session_id = self.codec.decode(refresh_token, TokenType.refresh).session_id
+        if session_id is not None:
+            self.credential_cache.forget_session(session_id)
 
     async def _active_user(self, user_id: uuid.UUID) -> User:
         async with self.db.session() as session:
@@ -218,6 +237,8 @@ class IdentityService:
             if token is None:
                 raise NotFound("token not found")
             await self.api_tokens.revoke(token_id, session=session)
+        if self.credential_cache is not None:
+            self.credential_cache.forget_api_token(token_id)
 
 
 async def _lock_first_user(session: AsyncSession) -> None:

@@ -5,9 +5,13 @@ be served by the session of the old one (and loading the new file drops the old 
 model). Loading happens at most once per key even when many requests arrive together: the first
 takes the key's lock and loads, the others wait on that lock and then reuse its session.
 
-Loading and inference both run in a bounded thread pool, never on the event loop: onnxruntime
-releases the GIL while it computes, so the loop keeps serving other requests. The same object
-serves synchronous callers (a Celery worker) through :meth:`SessionPool.run`.
+Loading and inference run in a bounded thread pool: onnxruntime releases the GIL while it
+computes, so the loop keeps serving other requests. The one exception is a run known to be
+tiny: handing work to a thread and back costs ~0.2 ms on a busy machine, far more than a small
+model's run (~0.01 ms), so a loaded model whose measured cost per input element predicts a run
+under ``inline_below_ms`` is run on the loop itself. Loads never are, and a model's first run,
+a large input or a slow model always go to the pool. The same object serves synchronous callers
+(a Celery worker) through :meth:`SessionPool.run`.
 """
 
 from __future__ import annotations
@@ -55,10 +59,17 @@ class SessionPool:
         max_sessions: int = 16,
         workers: int = 4,
         intra_op_threads: int = 1,
+        inline_below_ms: float = 0.2,
     ) -> None:
+        """``inline_below_ms``: predicted run time under which a run stays on the event loop
+        (0 sends every run to the thread pool)."""
         if max_sessions < 1 or workers < 1 or intra_op_threads < 0:
             raise ValueError("max_sessions and workers must be >= 1, intra_op_threads >= 0")
         self._max_sessions = max_sessions
+        self._inline_below_ms = inline_below_ms
+        # Measured run time per input element, per session (a moving average): what a run
+        # of a given size is expected to cost, to decide whether it may block the loop.
+        self._ms_per_element: dict[SessionKey, float] = {}
         self._intra_op_threads = intra_op_threads
         self._sessions: OrderedDict[SessionKey, ort.InferenceSession] = OrderedDict()
         self._key_locks: dict[SessionKey, threading.Lock] = {}
@@ -73,10 +84,21 @@ class SessionPool:
     async def predict(
         self, model_id: str, sha256: str, path: Path | str, inputs: Mapping[str, np.ndarray]
     ) -> Prediction:
+        if self._runs_inline((model_id, sha256), inputs):
+            return self.run(model_id, sha256, Path(path), inputs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, self.run, model_id, sha256, Path(path), inputs
         )
+
+    def _runs_inline(self, key: SessionKey, inputs: Mapping[str, np.ndarray]) -> bool:
+        rate = self._ms_per_element.get(key)
+        if rate is None:
+            return False
+        if rate * _elements(inputs) >= self._inline_below_ms:
+            return False
+        with self._lock:
+            return key in self._sessions  # a run that would load a model must not block
 
     async def load(self, model_id: str, sha256: str, path: Path | str) -> None:
         """Load a model ahead of its first request (e.g. right after validation)."""
@@ -95,8 +117,18 @@ class SessionPool:
         except Exception as exc:  # onnxruntime raises several unrelated exception types
             raise InferenceError(_public_message(exc, path)) from exc
         elapsed_ms = (time.perf_counter() - started) * 1000.0
+        self._measured((model_id, sha256), elapsed_ms, _elements(inputs))
         outputs = {name: encode_value(value) for name, value in zip(names, values, strict=True)}
         return Prediction(outputs=outputs, inference_ms=elapsed_ms)
+
+    def _measured(self, key: SessionKey, elapsed_ms: float, elements: int) -> None:
+        rate = elapsed_ms / elements
+        previous = self._ms_per_element.get(key)
+        # A slow run counts at once (never block the loop twice); a fast one only slowly.
+        if previous is None or rate > previous:
+            self._ms_per_element[key] = rate
+        else:
+            self._ms_per_element[key] = 0.8 * previous + 0.2 * rate
 
     def session(self, model_id: str, sha256: str, path: Path) -> ort.InferenceSession:
         """The session of this model file, loading it if needed (blocking)."""
@@ -128,6 +160,7 @@ class SessionPool:
             keys = [key for key in self._sessions if key[0] == model_id]
             for key in keys:
                 del self._sessions[key]
+                self._ms_per_element.pop(key, None)
             self._generations[model_id] = self._generations.get(model_id, 0) + 1
         return len(keys)
 
@@ -172,6 +205,10 @@ class SessionPool:
         except Exception as exc:
             raise ModelLoadError(_public_message(exc, path)) from exc
         return loaded
+
+
+def _elements(inputs: Mapping[str, np.ndarray]) -> int:
+    return max(1, sum(int(array.size) for array in inputs.values()))
 
 
 def _public_message(exc: Exception, path: Path) -> str:

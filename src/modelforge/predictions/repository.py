@@ -17,12 +17,6 @@ class PredictionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, prediction: Prediction) -> Prediction:
-        self.session.add(prediction)
-        await self.session.flush()
-        await self.session.refresh(prediction)
-        return prediction
-
     async def page(
         self, model_id: uuid.UUID, *, offset: int, limit: int
     ) -> tuple[Sequence[Prediction], int]:

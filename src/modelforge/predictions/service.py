@@ -1,7 +1,9 @@
 """Prediction use cases: run a model for a reader, record the history, page and export it.
 
 Every prediction, cache hits included, becomes a ``predictions`` row (the audit trail the spec
-asks for); the row is written after inference, in its own short transaction.
+asks for); the row is handed to the per-process ``HistoryWriter``, which inserts rows in
+batches off the request path. History reads flush this process's writer first, so a client
+reading after predicting on the same process sees its predictions.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from modelforge.inference.predictor import ModelFile, Predictor, PredictOutcome
@@ -18,6 +21,7 @@ from modelforge.inference.sessions import InferenceError, ModelLoadError
 from modelforge.inference.tensors import InputError, parse_schema
 from modelforge.models import MLModel, ModelStatus, Prediction
 from modelforge.predictions.csv_cells import csv_line
+from modelforge.predictions.history_writer import HistoryWriter
 from modelforge.predictions.repository import PredictionRepository
 from modelforge.registry.access import Actor
 from modelforge.registry.service import RegistryService
@@ -65,10 +69,17 @@ def model_file(registry: RegistryService, model: MLModel) -> ModelFile:
 
 
 class PredictionService:
-    def __init__(self, db: Database, registry: RegistryService, predictor: Predictor) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registry: RegistryService,
+        predictor: Predictor,
+        history_writer: HistoryWriter,
+    ) -> None:
         self.db = db
         self.registry = registry
         self.predictor = predictor
+        self.history_writer = history_writer
 
     async def predict(
         self,
@@ -101,19 +112,21 @@ class PredictionService:
             raise ServiceError(
                 f"the model could not be loaded: {exc}", status_code=500, code="model_load_failed"
             ) from exc
-        row = Prediction(
-            model_id=model.id,
-            owner_id=model.owner_id,
-            requester_id=actor.user_id,
-            input_data=history_input,
-            output_data=outcome.outputs,
-            inference_time_ms=outcome.inference_ms,
-            cached=outcome.cache == "HIT",
-            request_id=request_id,
-            client_ip=client_ip,
-        )
-        async with self.db.session() as session:
-            record = await PredictionRepository(session).add(row)
+        values = {
+            "id": uuid.uuid4(),
+            "model_id": model.id,
+            "owner_id": model.owner_id,
+            "requester_id": actor.user_id,
+            "input_data": history_input,
+            "output_data": outcome.outputs,
+            "inference_time_ms": outcome.inference_ms,
+            "cached": outcome.cache == "HIT",
+            "request_id": request_id,
+            "client_ip": client_ip,
+            "created_at": datetime.now(UTC),
+        }
+        await self.history_writer.record(values)
+        record = Prediction(**values)
         return Served(record, outcome)
 
     async def _history_model(self, actor: Actor, model_id: uuid.UUID) -> MLModel:
@@ -127,6 +140,7 @@ class PredictionService:
     ) -> tuple[Sequence[Prediction], int, int]:
         """The page's predictions (newest first), the total and the number of pages."""
         await self._history_model(actor, model_id)
+        await self.history_writer.flush()
         async with self.db.session() as session:
             items, total = await PredictionRepository(session).page(
                 model_id, offset=(page - 1) * page_size, limit=page_size
@@ -139,6 +153,7 @@ class PredictionService:
         """The model and its whole history as CSV lines; access is checked before returning,
         so a refusal is an error response rather than a broken stream."""
         model = await self._history_model(actor, model_id)
+        await self.history_writer.flush()
         return model, self._csv_lines(model_id)
 
     async def _csv_lines(self, model_id: uuid.UUID) -> AsyncIterator[str]:

@@ -41,3 +41,10 @@ def manageable(actor: Actor) -> ColumnElement[bool]:
     if actor.is_admin:
         return true()
     return MLModel.owner_id == actor.user_id
+
+
+def can_read(actor: Actor, model: MLModel) -> bool:
+    """``readable`` for a model already in memory (the resolved-model cache checks with it)."""
+    if actor.is_admin:
+        return True
+    return model.owner_id == actor.user_id or model.visibility == Visibility.public

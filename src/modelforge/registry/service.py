@@ -27,6 +27,7 @@ from modelforge.models import MLModel, ModelAlias, ModelStatus
 from modelforge.registry import formats, lifecycle
 from modelforge.registry.access import Actor, manageable, readable
 from modelforge.registry.inspection import InvalidModel, describe_model
+from modelforge.registry.model_cache import ResolvedModelCache
 from modelforge.registry.repository import ModelFilters, RegistryRepository
 from modelforge.registry.schemas import ModelCreate, ModelUpdate
 from modelforge.registry.semver import precedence_key
@@ -70,6 +71,8 @@ class RegistryService:
         self.store = BlobStore(settings.storage_path)
         self._removed_listeners: list[ModelListener] = []
         self._changed_listeners: list[ModelListener] = []
+        # Predictions resolve their model by id here rather than with a query each time.
+        self.resolved = ResolvedModelCache(db, ttl_seconds=settings.hot_cache_ttl)
 
     def on_model_removed(self, listener: ModelListener) -> None:
         """``listener(model_id)`` runs after a model stops being servable from its file: deleted,
@@ -91,6 +94,7 @@ class RegistryService:
                 log.exception("model listener failed", model_id=str(model_id))
 
     async def _changed(self, model_id: uuid.UUID, *, removed: bool = False) -> None:
+        self.resolved.evict(model_id)
         if removed:
             await self._notify(self._removed_listeners, model_id)
         await self._notify(self._changed_listeners, model_id)
@@ -445,7 +449,7 @@ class RegistryService:
         """The model a caller designates by id, by ``name`` + ``version``, by ``name`` + ``alias``
         or by ``name`` alone (latest ready), if the actor may read it; 404 otherwise."""
         if model_id is not None:
-            return await self.get(actor, model_id)
+            return await self.resolved.readable(actor, model_id)
         if name is None:
             raise Unprocessable("designate a model by id, or by name with a version or an alias")
         if version is not None and alias is not None:

@@ -220,7 +220,9 @@ class Claim(Base):
     status: Mapped[str] = mapped_column(Text, server_default="active", default="active")
     retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     retraction_reason: Mapped[str | None] = mapped_column(Text)
-    embedding: Mapped[Any] = mapped_column(Vector(), nullable=True)
+    # Deferred, like search_tsv: no read needs them on the object, and parsing 384+ floats per
+    # row made every claims query (search results, traversal nodes) several times slower.
+    embedding: Mapped[Any] = mapped_column(Vector(), nullable=True, deferred=True)
     embedding_model: Mapped[str | None] = mapped_column(Text)
     """Which model made ``embedding``, so a model change can be detected and re-embedded."""
     search_tsv: Mapped[Any] = mapped_column(
@@ -230,6 +232,7 @@ class Claim(Base):
             "coalesce(formal_content, ''))",
             persisted=True,
         ),
+        deferred=True,
     )
     attrs: Mapped[dict[str, Any]] = _attrs()
     created_at: Mapped[datetime] = _now()

@@ -32,6 +32,11 @@ async def get(session: AsyncSession, claim_id: uuid.UUID, *, lock: bool = False)
     return await session.get(Claim, claim_id, with_for_update=lock, populate_existing=lock)
 
 
+async def embedding_of(session: AsyncSession, claim_id: uuid.UUID) -> Any:
+    """A claim's vector (the column is deferred: claims load without it)."""
+    return await session.scalar(select(Claim.embedding).where(Claim.id == claim_id))
+
+
 async def version_of(session: AsyncSession, lineage_id: uuid.UUID, version: int) -> Claim | None:
     return await session.scalar(
         select(Claim).where(Claim.lineage_id == lineage_id, Claim.version == version)

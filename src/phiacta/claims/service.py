@@ -289,7 +289,9 @@ class ClaimService:
                 created_by=actor.agent_id,
                 status="active",
                 attrs=data.attrs if data.attrs is not None else old.attrs,
-                embedding=vector if text_changed else old.embedding,
+                embedding=vector
+                if text_changed
+                else await repository.embedding_of(session, old.id),
                 embedding_model=(
                     (self.embedder.model_name if vector is not None else None)
                     if text_changed

@@ -89,6 +89,13 @@ async def claims_by_id(session: AsyncSession, ids: Collection[uuid.UUID]) -> dic
     return {row.id: row for row in rows}
 
 
+async def retracted_among(session: AsyncSession, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await session.scalars(
+        select(Claim.id).where(Claim.id.in_(ids), Claim.status == "retracted")
+    )
+    return set(rows)
+
+
 async def symmetric_types(session: AsyncSession) -> set[str]:
     return set(await session.scalars(select(EdgeType.name).where(EdgeType.is_symmetric)))
 

@@ -137,8 +137,8 @@ class QueryService:
                 )
                 candidates = _new_neighbours(edges, set(frontier), depth_of)
                 if filters.exclude_retracted and candidates:
-                    found = await repository.claims_by_id(session, candidates)
-                    candidates = [c for c in candidates if found[c].status != "retracted"]
+                    retracted = await repository.retracted_among(session, candidates)
+                    candidates = [c for c in candidates if c not in retracted]
                 room = request.max_nodes - len(depth_of)
                 if len(candidates) > room:
                     candidates, truncated = candidates[:room], True

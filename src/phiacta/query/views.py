@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from phiacta.claims import repository as claims_repository
 from phiacta.claims.schemas import ArtifactRead
@@ -191,9 +192,12 @@ class ViewService:
     async def _closest(
         self, session: Any, claim: Claim, source_id: uuid.UUID, threshold: float
     ) -> dict[str, Any] | None:
-        if claim.embedding is None:
-            return None
-        distance = Claim.embedding.cosine_distance(claim.embedding)
+        # The claim's own vector stays in the database (the column is deferred); a claim
+        # without one makes every distance NULL, which answers None below.
+        own = aliased(Claim)
+        distance = Claim.embedding.cosine_distance(
+            select(own.embedding).where(own.id == claim.id).scalar_subquery()
+        )
         found = (
             await session.execute(
                 select(Claim.id, Claim.content, distance)
@@ -207,7 +211,7 @@ class ViewService:
                 .limit(1)
             )
         ).first()
-        if found is None or 1 - found[2] < threshold:
+        if found is None or found[2] is None or 1 - found[2] < threshold:
             return None
         return {
             "claim_id": str(found[0]),

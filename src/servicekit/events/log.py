@@ -14,11 +14,13 @@ so event size never meets the 8000-byte notification limit.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, Text, func, insert, literal, select
+from sqlalchemy import Select, Table, Text, func, insert, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -66,6 +68,43 @@ class EventLog:
         session.execute(self._lock(stream))
         seq, created_at, _ = session.execute(self._append(stream, type, data)).one()
         return Event(stream, seq, type, data, created_at)
+
+    async def publish_many(
+        self, session: AsyncSession, stream: str, items: Sequence[tuple[str, Any]]
+    ) -> None:
+        """Append ``(type, data)`` items to ``stream`` in order, in one statement.
+
+        The same guarantees as :meth:`publish` (the stream's transaction lock, gapless ``seq``,
+        one notification per event on commit) for a batch, e.g. a bundle's 500 events, which
+        would otherwise cost two round trips each.
+        """
+        if not items:
+            return
+        _check(stream, items[0][0])
+        if any(not type for type, _ in items):
+            raise ValueError("event type must not be empty")
+        await session.execute(self._lock(stream))
+        table = ".".join(
+            '"' + part.replace('"', '""') + '"' for part in self.table.fullname.split(".")
+        )
+        await session.execute(
+            text(
+                # The table's name comes from the code, never from input.
+                f"WITH base AS (SELECT coalesce(max(seq), 0) AS seq FROM {table} "  # noqa: S608
+                "WHERE stream = :stream), "
+                f"inserted AS (INSERT INTO {table} (stream, seq, type, data) "
+                "SELECT :stream, base.seq + item.ord, item.value ->> 'type', item.value -> 'data' "
+                "FROM base, jsonb_array_elements(CAST(:items AS jsonb)) "
+                "WITH ORDINALITY AS item(value, ord) RETURNING seq) "
+                "SELECT pg_notify(:channel, json_build_object('stream', CAST(:stream AS text), "
+                "'seq', seq)::text) FROM inserted ORDER BY seq"
+            ),
+            {
+                "stream": stream,
+                "channel": self.channel,
+                "items": json.dumps([{"type": type, "data": data} for type, data in items]),
+            },
+        )
 
     async def publish_now(self, stream: str, type: str, data: Any) -> Event:
         """Append an event in a transaction of its own, committed before this returns."""

@@ -185,7 +185,7 @@ async def test_the_claim_cap_is_enforced(
 
 
 async def test_pending_references_resolve_when_the_cited_paper_arrives(
-    client: httpx.AsyncClient, extension: Headers, fresh_ns: str
+    client: httpx.AsyncClient, extension: Headers, runtime: Any, fresh_ns: str
 ) -> None:
     doi = f"10.1234/{uuid.uuid4().hex[:8]}"
     citing = _bundle(fresh_ns, edges=[], artifacts=[])
@@ -215,6 +215,21 @@ async def test_pending_references_resolve_when_the_cited_paper_arrives(
     assert [(e["target_id"], e["edge_type"]) for e in edges.json()["edges"]] == [
         (anchor, "supports")
     ]
+    async with runtime.db.session() as session:
+        logged = (
+            await session.execute(
+                text(
+                    "SELECT seq, type FROM event_log WHERE data->>'bundle_id' = :b "
+                    "OR data->>'resolved_claim_id' = :a ORDER BY seq"
+                ),
+                {"b": second["bundle_id"], "a": anchor},
+            )
+        ).all()
+    # The resolution happened first; the bundle's events follow, without gaps.
+    assert [kind for _, kind in logged] == [
+        "pending_reference_resolved", "claim_created", "claim_created", "bundle_accepted",
+    ]  # fmt: skip
+    assert [seq for seq, _ in logged] == list(range(logged[0][0], logged[0][0] + 4))
     # A later citation of the same DOI resolves at once.
     later = _bundle(fresh_ns, edges=[], artifacts=[])
     later["edges"] = [{"source_temp_id": "c1", "target_external_ref": doi, "edge_type": "supports"}]

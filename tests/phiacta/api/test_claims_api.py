@@ -46,6 +46,25 @@ async def test_the_embedding_and_full_text_vector_are_stored(
     assert row == (384, True)
 
 
+async def test_a_patch_of_attrs_only_keeps_the_vector(
+    client: httpx.AsyncClient, admin: Headers, runtime: Any, fresh_ns: str, make_claim: Factory
+) -> None:
+    v1 = await make_claim(fresh_ns, "Copper conducts electricity")
+    patched = await client.patch(
+        f"/v1/claims/{v1['id']}", json={"attrs": {"checked": True}}, headers=admin
+    )
+    assert patched.status_code == 200, patched.text
+    async with runtime.db.session() as session:
+        same = await session.scalar(
+            text(
+                "SELECT a.embedding = b.embedding FROM claims a, claims b "
+                "WHERE a.id = :a AND b.id = :b"
+            ),
+            {"a": v1["id"], "b": patched.json()["id"]},
+        )
+    assert same is True
+
+
 async def test_an_unknown_namespace_is_422_unless_created(
     client: httpx.AsyncClient, admin: Headers, fresh_ns: str
 ) -> None:

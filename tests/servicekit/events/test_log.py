@@ -33,6 +33,28 @@ async def test_publish_appends_in_order_and_read_replays_after_a_seq(
     assert (await event_log.publish_now(f"{stream}:other", "step", {})).seq == 1
 
 
+async def test_publish_many_appends_a_batch_after_single_events_and_notifies_each(
+    event_log: EventLog, hub: EventHub, stream: str
+) -> None:
+    await event_log.publish_now(stream, "first", {"n": 0})
+    async with aclosing(hub.subscribe(stream, after_seq=1)) as subscription:
+        async with event_log.database.session() as session:
+            await event_log.publish_many(
+                session, stream, [("claim", {"n": n}) for n in range(1, 4)] + [("done", {})]
+            )
+        received = [await asyncio.wait_for(anext(subscription), 10) for _ in range(4)]
+    assert [(e.seq, e.type, e.data) for e in received] == [
+        (2, "claim", {"n": 1}),
+        (3, "claim", {"n": 2}),
+        (4, "claim", {"n": 3}),
+        (5, "done", {}),
+    ]
+    assert (await event_log.publish_now(stream, "after", {})).seq == 6
+    async with event_log.database.session() as session:
+        with pytest.raises(ValueError, match="event type"):
+            await event_log.publish_many(session, stream, [("ok", {}), ("", {})])
+
+
 async def test_concurrent_publishers_produce_gap_free_seqs_seen_in_order(
     event_log: EventLog, hub: EventHub, stream: str
 ) -> None:

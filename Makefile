@@ -38,6 +38,8 @@ lint:
 bench:  ## speed targets of the kit and the services; prints tables, writes bench/results/*.json
 	$(BIN)/python bench/kit.py
 	$(BIN)/python bench/galileo.py
+	$(BIN)/python bench/modelforge.py
+	$(BIN)/python bench/phiacta.py --claims 20000
 
 clean-venv:
 	rm -rf $(VENV)

@@ -23,8 +23,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from kit_events import fan_out
 from report import report
+from scratch import scratch_database
 
 from galileo_arena.config import Settings
 from galileo_arena.core.rubric import load_rubric
@@ -45,7 +44,6 @@ from galileo_arena.models import Run, run_events
 from galileo_arena.runs.schemas import RunCreate
 from galileo_arena.runtime import open_galileo
 from servicekit.db import Database
-from servicekit.embedded import embedded_postgres
 from servicekit.events import EventLog
 from servicekit.llm import install_script
 
@@ -107,20 +105,6 @@ def bench_ml_scoring(rounds: int = 50) -> dict[str, Any]:
         "ms_per_case_p95": round(statistics.quantiles(samples, n=20)[18], 2),
         "guide_ms_per_case": list(GUIDE_ML_MS),
     }
-
-
-@asynccontextmanager
-async def _scratch_database() -> AsyncIterator[str]:
-    if url := os.environ.get("DATABASE_URL"):
-        yield url
-        return
-    server = embedded_postgres()
-    name = f"bench_galileo_{uuid.uuid4().hex[:8]}"
-    url = server.ensure_database(name)
-    try:
-        yield url
-    finally:
-        server.drop_database(name)
 
 
 async def _orchestration(url: str) -> dict[str, Any]:
@@ -228,7 +212,7 @@ async def _sse_fan_out(url: str) -> dict[str, Any]:
 
 
 async def _with_database() -> tuple[dict[str, Any], dict[str, Any]]:
-    async with _scratch_database() as url:
+    async with scratch_database("bench_galileo") as url:
         orchestration = await _orchestration(url)
         sse = await _sse_fan_out(url)
     return orchestration, sse

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -38,6 +36,7 @@ from sqlalchemy import text
 sys.path.append(sys.path.pop(0))
 
 from report import report
+from scratch import scratch_database
 
 from phiacta.actor import Actor
 from phiacta.bundles.schemas import BundleClaim, BundleEdge, BundleSource, BundleSubmit
@@ -45,7 +44,6 @@ from phiacta.config import Settings
 from phiacta.models import Agent
 from phiacta.query.schemas import SearchRequest, TraverseRequest
 from phiacta.runtime import open_phiacta
-from servicekit.embedded import embedded_postgres
 from servicekit.embeddings import Embedder
 from servicekit.embeddings.base import Vectors
 
@@ -118,20 +116,6 @@ def _bundle(
         claims=claims,
         edges=edges,
     )
-
-
-@asynccontextmanager
-async def _scratch_database() -> AsyncIterator[str]:
-    if url := os.environ.get("DATABASE_URL"):
-        yield url
-        return
-    server = embedded_postgres()
-    name = f"bench_phiacta_{uuid.uuid4().hex[:8]}"
-    url = server.ensure_database(name)
-    try:
-        yield url
-    finally:
-        server.drop_database(name)
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
@@ -242,7 +226,7 @@ def main() -> None:
     args = parser.parse_args()
 
     async def run() -> dict[str, Any]:
-        async with _scratch_database() as url:
+        async with scratch_database("bench_phiacta") as url:
             return await _run(url, args.claims, args.bundle, args.queries)
 
     results = asyncio.run(run())

@@ -26,13 +26,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 from kit_events import fan_out
 from report import report
 from scratch import scratch_database
+from server import uvicorn_server
 
 from galileo_arena.config import Settings
 from galileo_arena.core.rubric import load_rubric
@@ -181,33 +180,19 @@ async def _sse_fan_out(url: str) -> dict[str, Any]:
     events = EventLog(database, run_events)
     run_id = str(uuid.uuid4())
     env = {**os.environ, "DATABASE_URL": url, "ML_SCORING_ENABLED": "false", "LOG_LEVEL": "WARNING"}
-    port = 18000 + os.getpid() % 1000
-    child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "uvicorn", "galileo_arena.main:app", "--port", str(port),
-        "--log-level", "warning", env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(600):
-                try:
-                    if (await client.get(f"{base}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        async with database.session() as session:
-            session.add(
-                Run(
-                    run_id=run_id, dataset_id="climate_v1", dataset_version="1",
-                    dataset_hash="", status="COMPLETED", models_json=[], case_ids=[],
-                    rubric_version="v1", prompt_version="v1", prompt_hash="",
-                )
-            )  # fmt: skip
-        return await fan_out(base, events, path=f"/runs/{run_id}/events", stream=f"run:{run_id}")
+        async with uvicorn_server("galileo_arena.main:app", env, health="/health") as base:
+            async with database.session() as session:
+                session.add(
+                    Run(
+                        run_id=run_id, dataset_id="climate_v1", dataset_version="1",
+                        dataset_hash="", status="COMPLETED", models_json=[], case_ids=[],
+                        rubric_version="v1", prompt_version="v1", prompt_hash="",
+                    )
+                )  # fmt: skip
+            path, stream = f"/runs/{run_id}/events", f"run:{run_id}"
+            return await fan_out(base, events, path=path, stream=stream)
     finally:
-        child.terminate()
-        await child.wait()
         await database.dispose()
 
 

@@ -32,6 +32,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from httpx_sse import aconnect_sse
 from report import RESULTS_DIR, report
+from server import wait_healthy
 from sse_starlette import EventSourceResponse
 
 from servicekit.app import create_app
@@ -93,17 +94,7 @@ async def _server(url: str, table: str) -> AsyncIterator[str]:
     )
     try:
         async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                if child.returncode is not None:
-                    raise RuntimeError(f"the benchmark server exited with {child.returncode}")
-                try:
-                    if (await client.get(f"{base}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("the benchmark server did not start")
+            await wait_healthy(client, f"{base}/health", child)
         yield base
     finally:
         child.send_signal(signal.SIGTERM)

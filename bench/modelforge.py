@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,8 +36,10 @@ import onnxruntime as ort
 sys.path.insert(0, str(Path(__file__).parent))
 
 from report import report
+from scratch import scratch_database
+from server import uvicorn_server
 
-from servicekit.embedded import embedded_postgres, embedded_redis
+from servicekit.embedded import embedded_redis
 
 FEATURES = 8
 REQUESTS_C1 = 400
@@ -82,23 +82,6 @@ def _stats(samples: list[float], elapsed: float | None = None) -> dict[str, Any]
     if elapsed:
         out["per_s"] = round(len(samples) / elapsed)
     return out
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def _wait_healthy(client: httpx.AsyncClient, base: str) -> None:
-    for _ in range(600):
-        try:
-            if (await client.get(f"{base}/api/v1/live")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the ModelForge server did not start")
 
 
 async def _prepare(client: httpx.AsyncClient, base: str, model_path: Path) -> tuple[dict, str]:
@@ -158,47 +141,43 @@ async def _load(
 
 
 async def bench_http(model_path: Path) -> dict[str, Any]:
-    database = embedded_postgres().ensure_database(f"bench_modelforge_{uuid.uuid4().hex[:8]}")
-    redis = embedded_redis().url(5)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "REDIS_URL": redis,
-        "SECRET_KEY": uuid.uuid4().hex * 2,
-        "LOG_LEVEL": "WARNING",
-        "MODEL_STORAGE_PATH": tempfile.mkdtemp(prefix="mf-bench-"),
-    }
-    server = subprocess.Popen(  # noqa: ASYNC220 - a server process for the benchmark's lifetime
-        [sys.executable, "-m", "uvicorn", "modelforge.main:app", "--port", str(port),
-         "--workers", "2", "--log-level", "warning", "--no-access-log"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-    try:
-        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            await _wait_healthy(client, base)
-            headers, model_id = await _prepare(client, base, model_path)
-            url = f"{base}/api/v1/models/{model_id}/predict"
-            await _load(client, url, headers, total=200, concurrency=4, fresh_inputs=True)  # warm
-            return {
-                "miss_c1": await _load(
-                    client, url, headers, total=REQUESTS_C1, concurrency=1, fresh_inputs=True
-                ),
-                "hit_c1": await _load(
-                    client, url, headers, total=REQUESTS_C1, concurrency=1, fresh_inputs=False
-                ),
-                "miss_c16": await _load(
-                    client, url, headers, total=REQUESTS_C16, concurrency=16, fresh_inputs=True
-                ),
-                "hit_c16": await _load(
-                    client, url, headers, total=REQUESTS_C16, concurrency=16, fresh_inputs=False
-                ),
+    async with scratch_database("bench_modelforge") as database:
+        with tempfile.TemporaryDirectory(prefix="mf-bench-") as storage:
+            env = {
+                **os.environ,
+                "DATABASE_URL": database,
+                "REDIS_URL": embedded_redis().url(5),
+                "SECRET_KEY": uuid.uuid4().hex * 2,
+                "LOG_LEVEL": "WARNING",
+                "MODEL_STORAGE_PATH": storage,
             }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+            options = ["--workers", "2", "--no-access-log"]
+            async with uvicorn_server(
+                "modelforge.main:app", env, health="/api/v1/live", options=options
+            ) as base:
+                return await _bench_server(base, model_path)
+
+
+async def _bench_server(base: str, model_path: Path) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        headers, model_id = await _prepare(client, base, model_path)
+        url = f"{base}/api/v1/models/{model_id}/predict"
+        await _load(client, url, headers, total=200, concurrency=4, fresh_inputs=True)  # warm
+        return {
+            "miss_c1": await _load(
+                client, url, headers, total=REQUESTS_C1, concurrency=1, fresh_inputs=True
+            ),
+            "hit_c1": await _load(
+                client, url, headers, total=REQUESTS_C1, concurrency=1, fresh_inputs=False
+            ),
+            "miss_c16": await _load(
+                client, url, headers, total=REQUESTS_C16, concurrency=16, fresh_inputs=True
+            ),
+            "hit_c16": await _load(
+                client, url, headers, total=REQUESTS_C16, concurrency=16, fresh_inputs=False
+            ),
+        }
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 
-from servicekit.jobs import spawn_worker, stop_worker
+from servicekit.jobs import spawn_worker, stop_workers
 from servicekit.service import Resources, ServiceSpec
 
 
@@ -31,7 +31,6 @@ class WorkerPool:
         )
 
     def stop(self, timeout: float = 20.0) -> None:
-        """Warm shutdown of every worker: running tasks finish, or are redelivered later."""
-        for process in self.processes.values():
-            stop_worker(process, timeout=timeout)
+        """Warm shutdown of every worker at once: running tasks finish, or are redelivered later."""
+        stop_workers(self.processes.values(), timeout=timeout)
         self.processes.clear()

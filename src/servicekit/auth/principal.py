@@ -60,6 +60,3 @@ class Principal:
     def missing_scopes(self, required: Iterable[str], *, superuser: str | None = None) -> Scopes:
         """The required scopes this principal lacks; holding ``superuser`` satisfies all."""
         return missing_scopes(self.scopes, required, superuser=superuser)
-
-    def has_scopes(self, required: Iterable[str], *, superuser: str | None = None) -> bool:
-        return not self.missing_scopes(required, superuser=superuser)

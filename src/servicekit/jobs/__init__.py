@@ -4,7 +4,8 @@
 - :class:`JobMixin` / :class:`JobStatus`: the job table a service declares;
 - :func:`job_task`: registers ``work(job, *args)`` as a retrying, idempotent, cancellable task;
 - :class:`JobStore`: the worker side (sync), :class:`JobService`: the web side (async);
-- :func:`run_worker`, :func:`spawn_worker`, :func:`stop_worker`: running workers.
+- :func:`run_worker`, :func:`spawn_worker`, :func:`stop_worker`, :func:`stop_workers`: running
+  workers.
 """
 
 from servicekit.jobs.app import make_celery
@@ -20,7 +21,13 @@ from servicekit.jobs.models import JobMixin, JobStatus
 from servicekit.jobs.service import JobService
 from servicekit.jobs.store import JobStore
 from servicekit.jobs.tasks import DEFAULT_TRANSIENT_ERRORS, JobContext, JobTask, job_task
-from servicekit.jobs.worker import kill_worker, run_worker, spawn_worker, stop_worker
+from servicekit.jobs.worker import (
+    kill_worker,
+    run_worker,
+    spawn_worker,
+    stop_worker,
+    stop_workers,
+)
 
 __all__ = [
     "DEFAULT_TRANSIENT_ERRORS",
@@ -42,4 +49,5 @@ __all__ = [
     "run_worker",
     "spawn_worker",
     "stop_worker",
+    "stop_workers",
 ]

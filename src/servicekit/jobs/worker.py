@@ -13,7 +13,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
 from celery import Celery
@@ -92,15 +93,24 @@ def stop_worker(process: subprocess.Popen[bytes], *, timeout: float = 60.0) -> b
 
     Past the timeout the whole process group is killed; tasks cut short are redelivered.
     """
-    if process.poll() is not None:
-        return True
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        kill_worker(process)
-        return False
-    return True
+    return stop_workers([process], timeout=timeout)
+
+
+def stop_workers(processes: Iterable[subprocess.Popen[bytes]], *, timeout: float = 60.0) -> bool:
+    """:func:`stop_worker` for several workers at once: all are signalled first, then awaited
+    within one shared ``timeout`` (not one each); True if every one ended in time."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    all_ended = True
+    for process in running:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            kill_worker(process)
+            all_ended = False
+    return all_ended
 
 
 def kill_worker(process: subprocess.Popen[bytes]) -> None:

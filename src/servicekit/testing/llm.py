@@ -70,7 +70,7 @@ def local_model_path() -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
-# Serving an ASGI app on a free port, in a thread of the test process
+# A free port for a server run as a child process (in-process servers: servicekit.testing.server)
 
 
 def _free_port() -> int:

@@ -31,6 +31,7 @@ from pathlib import Path
 from galileo_arena.ml.embed import EmbedModel
 from galileo_arena.ml.exemplars import compute_exemplars, exemplar_set_id, save_exemplars
 from galileo_arena.ml.manifest import (
+    EMBED_MAX_TOKENS,
     EmbedModelInfo,
     Manifest,
     NliModelInfo,
@@ -56,7 +57,6 @@ DEFAULT_EMBED_MODEL = "BAAI/bge-small-en-v1.5"
 INSTALL_COMMAND = 'pip install torch "optimum[onnxruntime]" transformers'
 #: Imported only when exporting: none of them is installed in production.
 EXPORT_MODULES = ("torch", "transformers", "optimum.exporters.onnx", "onnxruntime.quantization")
-EMBED_MAX_TOKENS = 128
 NLI_MAX_TOKENS = 384
 # An obviously entailed pair: the exported model must rank "entailment" first on it, which
 # catches a label map that does not fit the logits before anything is written.

@@ -262,9 +262,14 @@ def compute_run_summary(
     Models with nothing scored come last; ties keep a stable order by model key.
     """
     rubric = rubric or load_rubric()
-    records = list(results)
-    model_keys = sorted({record.model_key for record in records})
-    summaries = [compute_model_metrics(key, records, rubric=rubric) for key in model_keys]
+    by_model: dict[str, list[ResultRecord]] = {}
+    for record in results:
+        by_model.setdefault(record.model_key, []).append(record)
+    # Grouped once, so each model's metrics read only its own records.
+    summaries = [
+        compute_model_metrics(key, records, rubric=rubric)
+        for key, records in sorted(by_model.items())
+    ]
     return sorted(
         summaries,
         key=lambda metrics: (

@@ -11,17 +11,8 @@ from numpy.typing import NDArray
 from tokenizers import Tokenizer
 
 from galileo_arena.ml.batching import length_batches
-from galileo_arena.ml.errors import MLModelsInvalid
 from galileo_arena.ml.manifest import EmbedModelInfo, Pooling
-from galileo_arena.ml.model_dir import MODEL_FILE, TOKENIZER_FILE
-from galileo_arena.ml.onnx_graph import (
-    graph_inputs,
-    graph_outputs,
-    load_tokenizer,
-    open_session,
-    ordered_inputs,
-    padded_feed,
-)
+from galileo_arena.ml.onnx_graph import open_text_graph, ordered_inputs, padded_feed
 
 FloatArray = NDArray[np.float32]
 # torch.nn.functional.normalize's epsilon: an all-zero vector stays zero instead of NaN.
@@ -73,16 +64,13 @@ class EmbedModel:
 
     @classmethod
     def load(cls, directory: Path, info: EmbedModelInfo, *, intra_threads: int) -> EmbedModel:
-        model_path = directory / MODEL_FILE
-        session = open_session(model_path, intra_threads=intra_threads)
-        inputs = graph_inputs(session, model_path)
-        if info.output_name not in graph_outputs(session):
-            raise MLModelsInvalid(
-                f"{model_path} has no output {info.output_name!r} (it has "
-                f"{list(graph_outputs(session))})"
-            )
-        tokenizer, pad_id = load_tokenizer(directory / TOKENIZER_FILE, max_tokens=info.max_tokens)
-        return cls(session, tokenizer, info, pad_id=pad_id, inputs=inputs)
+        graph = open_text_graph(
+            directory,
+            output_name=info.output_name,
+            intra_threads=intra_threads,
+            max_tokens=info.max_tokens,
+        )
+        return cls(graph.session, graph.tokenizer, info, pad_id=graph.pad_id, inputs=graph.inputs)
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
         """``(len(texts), dimension)`` float32 unit rows, in the caller's order."""

@@ -15,7 +15,13 @@ from pathlib import Path
 from galileo_arena.ml.embed import EmbedModel
 from galileo_arena.ml.errors import MLModelsInvalid
 from galileo_arena.ml.exemplars import compute_exemplars, exemplar_set_id, save_exemplars
-from galileo_arena.ml.manifest import EmbedModelInfo, Manifest, read_manifest, write_manifest
+from galileo_arena.ml.manifest import (
+    EMBED_MAX_TOKENS,
+    EmbedModelInfo,
+    Manifest,
+    read_manifest,
+    write_manifest,
+)
 from galileo_arena.ml.model_dir import (
     EMBED_DIR,
     EXEMPLARS_FILE,
@@ -34,7 +40,6 @@ log = get_logger(__name__)
 LOCAL_EMBED_HF_ID = "sentence-transformers/all-MiniLM-L6-v2"
 #: The kit's graph output holding pooled, normalised sentence vectors.
 LOCAL_EMBED_OUTPUT = "sentence_embedding"
-EMBED_MAX_TOKENS = 128
 
 
 def prepare_local_models(models_dir: Path) -> Path:

@@ -40,6 +40,8 @@ Pooling = Literal["cls", "mean", "pooled"]
 #: The only inputs the runtime knows how to feed.
 KNOWN_INPUTS = frozenset({"input_ids", "attention_mask", "token_type_ids"})
 REQUIRED_INPUTS = frozenset({"input_ids", "attention_mask"})
+#: The embedder's token window, the same for every embedder a writer installs.
+EMBED_MAX_TOKENS = 128
 _HEX12 = re.compile(r"[0-9a-f]{12}")
 
 

@@ -13,15 +13,7 @@ from tokenizers import Tokenizer
 from galileo_arena.ml.batching import length_batches
 from galileo_arena.ml.errors import MLModelsInvalid
 from galileo_arena.ml.manifest import NliModelInfo
-from galileo_arena.ml.model_dir import MODEL_FILE, TOKENIZER_FILE
-from galileo_arena.ml.onnx_graph import (
-    graph_inputs,
-    graph_outputs,
-    load_tokenizer,
-    open_session,
-    ordered_inputs,
-    padded_feed,
-)
+from galileo_arena.ml.onnx_graph import open_text_graph, ordered_inputs, padded_feed
 
 FloatArray = NDArray[np.float32]
 #: ``ML_NLI_MAX_TOKENS``'s allowed range: DeBERTa-v3 was trained on 512 positions.
@@ -69,16 +61,13 @@ class NliModel:
                 f"ML_NLI_MAX_TOKENS must be within {MIN_NLI_TOKENS}..{MAX_NLI_TOKENS}, "
                 f"got {max_tokens}"
             )
-        model_path = directory / MODEL_FILE
-        session = open_session(model_path, intra_threads=intra_threads)
-        inputs = graph_inputs(session, model_path)
-        if info.output_name not in graph_outputs(session):
-            raise MLModelsInvalid(
-                f"{model_path} has no output {info.output_name!r} (it has "
-                f"{list(graph_outputs(session))})"
-            )
-        tokenizer, pad_id = load_tokenizer(directory / TOKENIZER_FILE, max_tokens=max_tokens)
-        model = cls(session, tokenizer, info, pad_id=pad_id, inputs=inputs)
+        graph = open_text_graph(
+            directory,
+            output_name=info.output_name,
+            intra_threads=intra_threads,
+            max_tokens=max_tokens,
+        )
+        model = cls(graph.session, graph.tokenizer, info, pad_id=graph.pad_id, inputs=graph.inputs)
         model._check_label_count()
         return model
 

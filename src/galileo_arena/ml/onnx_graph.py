@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,37 @@ from tokenizers import Encoding, Tokenizer
 
 from galileo_arena.ml.errors import MLModelsInvalid
 from galileo_arena.ml.manifest import KNOWN_INPUTS, REQUIRED_INPUTS
+from galileo_arena.ml.model_dir import MODEL_FILE, TOKENIZER_FILE
 
 Int64Array = NDArray[np.int64]
 _FEED_ORDER = ("input_ids", "attention_mask", "token_type_ids")
+
+
+@dataclass(frozen=True)
+class TextGraph:
+    """One model directory's session and tokenizer, checked to fit each other and the manifest."""
+
+    session: ort.InferenceSession
+    tokenizer: Tokenizer
+    pad_id: int
+    inputs: frozenset[str]
+
+
+def open_text_graph(
+    directory: Path, *, output_name: str, intra_threads: int, max_tokens: int
+) -> TextGraph:
+    """Open ``model.onnx`` and ``tokenizer.json`` of ``directory``; the graph must output
+    ``output_name`` and take only inputs the runtime can feed."""
+    model_path = directory / MODEL_FILE
+    session = open_session(model_path, intra_threads=intra_threads)
+    inputs = graph_inputs(session, model_path)
+    outputs = graph_outputs(session)
+    if output_name not in outputs:
+        raise MLModelsInvalid(
+            f"{model_path} has no output {output_name!r} (it has {list(outputs)})"
+        )
+    tokenizer, pad_id = load_tokenizer(directory / TOKENIZER_FILE, max_tokens=max_tokens)
+    return TextGraph(session=session, tokenizer=tokenizer, pad_id=pad_id, inputs=inputs)
 
 
 def open_session(path: Path, *, intra_threads: int) -> ort.InferenceSession:

@@ -20,12 +20,9 @@ from pydantic_settings import NoDecode
 from galileo_arena.core.scoring import MLThresholds
 from servicekit.llm import LLMSettings
 
-GUIDE_DATABASE_URL = "postgresql+asyncpg://galileo:galileo_pass@localhost:5432/galileo_arena"
-
 
 class Settings(LLMSettings):
     database_url: str | None = None
-    log_level: str = "INFO"
 
     # Prompts and result cache.
     prompt_version: str = "v1"

@@ -36,9 +36,6 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             app.state.galileo = galileo
             yield
 
-    async def health() -> dict[str, Any]:
-        return {"status": "ok"}
-
     async def ready() -> tuple[bool, dict[str, Any]]:
         galileo: Galileo | None = getattr(application.state, "galileo", None)
         database = galileo is not None and await galileo.db.ping()
@@ -56,7 +53,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[datasets_router, runs_router],
         lifespan=lifespan,
-        health=HealthEndpoints(health=health, ready=ready),
+        health=HealthEndpoints(ready=ready),
         cors_origins=settings.cors_origins,
         settings=settings,
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from galileo_arena.core.schemas import Case, EvidencePacket, Verdict
-from galileo_arena.models import Dataset, DatasetCase, Run
+from galileo_arena.models import Dataset, DatasetCase
 
 
 async def list_datasets(session: AsyncSession) -> Sequence[Dataset]:
@@ -73,8 +73,10 @@ async def upsert_dataset(
             index_elements=[Dataset.id], set_={**values, "updated_at": func.now()}
         )
     )
-    for position, case in enumerate(cases):
-        row = {
+    rows = [
+        {
+            "dataset_id": dataset_id,
+            "case_id": case.case_id,
             "topic": case.topic,
             "claim": case.claim,
             "pressure_score": case.pressure_score,
@@ -84,10 +86,15 @@ async def upsert_dataset(
             "position": position,
             "retired": False,
         }
-        stmt = insert(DatasetCase).values(dataset_id=dataset_id, case_id=case.case_id, **row)
+        for position, case in enumerate(cases)
+    ]
+    if rows:  # one statement for every case (MAX_CASES keeps it under the bind-parameter limit)
+        stmt = insert(DatasetCase).values(rows)
+        replaced = set(rows[0]) - {"dataset_id", "case_id"}
         await session.execute(
             stmt.on_conflict_do_update(
-                index_elements=[DatasetCase.dataset_id, DatasetCase.case_id], set_=row
+                index_elements=[DatasetCase.dataset_id, DatasetCase.case_id],
+                set_={column: stmt.excluded[column] for column in replaced},
             )
         )
     kept = [case.case_id for case in cases]
@@ -96,14 +103,6 @@ async def upsert_dataset(
         .where(DatasetCase.dataset_id == dataset_id, DatasetCase.case_id.not_in(kept))
         .values(retired=True)
     )
-
-
-async def delete_dataset_if_unused(session: AsyncSession, dataset_id: str) -> bool:
-    used = await session.scalar(select(func.count()).where(Run.dataset_id == dataset_id))
-    if used:
-        return False
-    await session.execute(delete(Dataset).where(Dataset.id == dataset_id))
-    return True
 
 
 def to_case(row: DatasetCase) -> Case:

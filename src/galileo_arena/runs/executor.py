@@ -222,10 +222,9 @@ class RunExecutor:
             if run is None or run.status not in repo.ACTIVE:
                 return None
             rows = await datasets_repo.get_cases(session, run.dataset_id, run.case_ids)
-            total = len(await repo.item_statuses(session, run_id))
         cases = {case_id: datasets_repo.to_case(rows[case_id]) for case_id in run.case_ids}
         index = {case_id: i for i, case_id in enumerate(run.case_ids)}
-        return _RunState(run=run, cases=cases, case_index=index, total_items=total)
+        return _RunState(run=run, cases=cases, case_index=index, total_items=run.total_pairs)
 
     async def _finish(self, run_id: str, status: str, error: str | None) -> None:
         async with self.db.session() as session:
@@ -319,63 +318,62 @@ class RunExecutor:
         async with self.db.session() as session:
             if not await repo.end_item(session, item.id, "COMPLETED"):
                 return False
+            values: dict[str, Any] = {
+                "outcome": "scored",
+                "verdict": judge.verdict.value if judge else None,
+                "label": case.label.value,
+                "passed": score.passed,
+                "score": score.total,
+                "confidence": judge.confidence if judge else None,
+                "pressure_score": case.pressure_score,
+                "evidence_used_json": list(judge.evidence_used) if judge else [],
+                "critical_fail_reason": score.critical_fail_reason,
+                "latency_ms": evaluation.latency_ms,
+                "cost_estimate": round(debate.cost_usd, 8),
+                "prompt_tokens": debate.prompt_tokens,
+                "completion_tokens": debate.completion_tokens,
+                "llm_calls": debate.calls,
+                "judge_json": judge_json,
+                "score_breakdown": score.as_dict(),
+                "scoring_mode": score.scoring_mode,
+                "rubric_version": score.rubric_version,
+                "prompt_hash": debate.prompt_hash,
+                "dataset_version": run.dataset_version,
+            }
             await repo.insert_result(
-                session,
-                run_id=run.run_id,
-                case_id=case.case_id,
-                model_key=item.model_key,
-                outcome="scored",
-                verdict=judge.verdict.value if judge else None,
-                label=case.label.value,
-                passed=score.passed,
-                score=score.total,
-                confidence=judge.confidence if judge else None,
-                pressure_score=case.pressure_score,
-                evidence_used_json=list(judge.evidence_used) if judge else [],
-                critical_fail_reason=score.critical_fail_reason,
-                latency_ms=evaluation.latency_ms,
-                cost_estimate=round(debate.cost_usd, 8),
-                prompt_tokens=debate.prompt_tokens,
-                completion_tokens=debate.completion_tokens,
-                llm_calls=debate.calls,
-                judge_json=judge_json,
-                score_breakdown=score.as_dict(),
-                scoring_mode=score.scoring_mode,
-                rubric_version=score.rubric_version,
-                prompt_hash=debate.prompt_hash,
-                dataset_version=run.dataset_version,
+                session, run_id=run.run_id, case_id=case.case_id, model_key=item.model_key, **values
             )
-            await self._publish_scored(session, state, case, item.model_key, from_cache=False)
+            await self._publish_scored(
+                session, state, case.case_id, item.model_key, values, from_cache=False
+            )
         return True
 
     async def _publish_scored(
         self,
         session: Any,
         state: _RunState,
-        case: Case,
+        case_id: str,
         model_key: str,
+        result: dict[str, Any],
         *,
         from_cache: bool,
     ) -> None:
-        _, found = await repo.results(
-            session, state.run.run_id, model_key=model_key, case_id=case.case_id
-        )
-        result = found[0]
+        """Announce a stored result from the values just inserted (no read-back)."""
         await self._publish(
             session,
             state.run.run_id,
             ev.CASE_SCORED,
             {
-                "case_id": case.case_id,
+                "case_id": case_id,
                 "model_key": model_key,
-                "score": result.score,
-                "passed": result.passed,
-                "verdict": result.verdict,
-                "label": result.label,
-                "confidence": result.confidence,
-                "critical_fail_reason": result.critical_fail_reason,
-                "scoring_mode": result.scoring_mode,
-                "cost_estimate": result.cost_estimate,
+                "score": result["score"],
+                "passed": result["passed"],
+                "verdict": result["verdict"],
+                "label": result["label"],
+                "confidence": result["confidence"],
+                "critical_fail_reason": result["critical_fail_reason"],
+                "scoring_mode": result["scoring_mode"],
+                "cost_estimate": result["cost_estimate"],
                 "from_cache": from_cache,
             },
         )
@@ -494,7 +492,9 @@ class RunExecutor:
                 from_cache=True,
                 **copied,
             )
-            await self._publish_scored(session, state, case, item.model_key, from_cache=True)
+            await self._publish_scored(
+                session, state, case.case_id, item.model_key, copied, from_cache=True
+            )
         return True
 
     # --- persistence of the live debate -------------------------------------------------------
@@ -507,15 +507,10 @@ class RunExecutor:
         model_key: str,
         message: DebateMessage | RunMessage,
     ) -> None:
-        if isinstance(message, RunMessage):
-            latency_ms, valid, retried = message.latency_ms, message.valid, message.retried
-            prompt_tokens, completion_tokens = message.prompt_tokens, message.completion_tokens
-            cost = message.cost_usd
+        if isinstance(message, RunMessage):  # replayed from the cache
+            latency_ms = message.latency_ms
         else:
             latency_ms = round(message.latency_s * 1000)
-            valid, retried = message.valid, message.retried
-            prompt_tokens, completion_tokens = message.prompt_tokens, message.completion_tokens
-            cost = message.cost_usd
         session.add(
             RunMessage(
                 run_id=run_id,
@@ -525,11 +520,11 @@ class RunExecutor:
                 phase=message.phase,
                 round=message.round,
                 content=message.content,
-                valid=valid,
-                retried=retried,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                cost_usd=cost,
+                valid=message.valid,
+                retried=message.retried,
+                prompt_tokens=message.prompt_tokens,
+                completion_tokens=message.completion_tokens,
+                cost_usd=message.cost_usd,
                 latency_ms=latency_ms,
             )
         )
@@ -546,7 +541,7 @@ class RunExecutor:
                 "round": message.round,
                 "content": content,
                 "truncated": truncated,
-                "valid": valid,
+                "valid": message.valid,
             },
         )
 

@@ -176,11 +176,16 @@ async def unfinished_items(session: AsyncSession, run_id: str) -> Sequence[RunCa
     return (await session.scalars(query)).all()
 
 
-async def item_statuses(session: AsyncSession, run_id: str) -> Sequence[RunCaseStatus]:
-    query = (
-        select(RunCaseStatus).where(RunCaseStatus.run_id == run_id).order_by(RunCaseStatus.position)
+async def item_statuses(
+    session: AsyncSession, run_id: str, case_id: str, model_key: str | None
+) -> Sequence[RunCaseStatus]:
+    """The work items of one case of a run (of one model, when given)."""
+    query = select(RunCaseStatus).where(
+        RunCaseStatus.run_id == run_id, RunCaseStatus.case_id == case_id
     )
-    return (await session.scalars(query)).all()
+    if model_key:
+        query = query.where(RunCaseStatus.model_key == model_key)
+    return (await session.scalars(query.order_by(RunCaseStatus.position))).all()
 
 
 async def begin_item(session: AsyncSession, item_id: int) -> int | None:

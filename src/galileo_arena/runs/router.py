@@ -28,7 +28,9 @@ async def run_rate_limit(
 
 
 Runs = Annotated[RunService, Depends(runs)]
-SSE_HEADERS = {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
+# The spec's SSE headers: sse-starlette already sends `Connection: keep-alive` and
+# `X-Accel-Buffering: no`, but `Cache-Control: no-store`.
+SSE_CACHE_CONTROL = "no-cache"
 
 
 @router.post(
@@ -138,5 +140,5 @@ async def run_events(run_id: str, request: Request, service: Runs) -> EventSourc
         until=ev.is_final,
         frame=ev.frame,
     )
-    response.headers.update(SSE_HEADERS)
+    response.headers["Cache-Control"] = SSE_CACHE_CONTROL
     return response

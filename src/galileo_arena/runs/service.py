@@ -18,7 +18,7 @@ from galileo_arena.debate.prompts import prompt_hash
 from galileo_arena.models import Run, RunCaseStatus, RunResult
 from galileo_arena.runs import repository as repo
 from galileo_arena.runs import schemas
-from galileo_arena.runs.events import is_final, stream_of
+from galileo_arena.runs.events import stream_of
 from servicekit.db import Database
 from servicekit.errors import Conflict, NotFound, Unprocessable
 from servicekit.events import EventLog
@@ -256,8 +256,7 @@ class RunService:
             _, results = await repo.results(session, run_id, case_id=case_id, model_key=model_key)
             statuses = [
                 {"model_key": item.model_key, "status": item.status, "error": item.error}
-                for item in await repo.item_statuses(session, run_id)
-                if item.case_id == case_id and (model_key is None or item.model_key == model_key)
+                for item in await repo.item_statuses(session, run_id, case_id, model_key)
             ]
         scored = [row for row in results if row.outcome == "scored"]
         return schemas.CaseDetail(
@@ -438,6 +437,3 @@ def _jsonable(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return asdict(value)
     return value
-
-
-__all__ = ["EXPORT_FORMATS", "RunService", "is_final", "missing_provider_setup"]

@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 
 import httpx
+from pydantic import SecretStr
+
+from galileo_arena.config import Settings
+from galileo_arena.main import build_app
+from servicekit.testing.app import app_client
 
 
 async def test_health_and_docs(galileo_client: httpx.AsyncClient) -> None:
@@ -81,3 +86,19 @@ async def test_import_rejects_a_malformed_file_naming_file_case_and_field(
     assert "bad_v1.json" in message and "ZZ01" in message and "pressure_score" in message
     # all or nothing: the good file of the same upload was not stored either
     assert (await galileo_client.get("/datasets/good")).status_code == 404
+
+
+async def test_import_requires_the_admin_key_when_one_is_set(galileo_settings: Settings) -> None:
+    settings = galileo_settings.model_copy(update={"admin_api_key": SecretStr("s3cret")})
+    files = [("files", ("keyed_v1.json", _dataset("keyed"), "application/json"))]
+    async with app_client(build_app(settings)) as client:
+        for headers in ({}, {"X-Admin-Key": "wrong"}):
+            response = await client.post("/datasets/import", files=files, headers=headers)
+            assert response.status_code == 403
+            assert response.json()["error"]["code"] == "admin_key_required"
+        assert (await client.get("/datasets/keyed")).status_code == 404
+        response = await client.post(
+            "/datasets/import", files=files, headers={"X-Admin-Key": "s3cret"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["loaded"] == ["keyed"]

@@ -26,6 +26,8 @@ async def _events(
     received: list[dict[str, Any]] = []
     async with aconnect_sse(client, "GET", f"/runs/{run_id}/events", headers=headers) as source:
         assert source.response.headers["x-accel-buffering"] == "no"
+        assert source.response.headers["cache-control"] == "no-cache"
+        assert source.response.headers["connection"] == "keep-alive"
         async for sse in source.aiter_sse():
             frame = json.loads(sse.data)
             assert sse.id == str(frame["seq"])

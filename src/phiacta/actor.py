@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 
 from phiacta import scopes
 from phiacta.errors import error
+from servicekit.app import request_id_of
 from servicekit.auth import Principal, current_principal
 from servicekit.errors import ServiceError
 
@@ -51,7 +52,7 @@ def actor_with(*any_of: str) -> Callable[..., Awaitable[Actor]]:
             agent_id=uuid.UUID(principal.subject),
             scopes=frozenset(principal.scopes),
             key_id=principal.credential_id,
-            request_id=getattr(request.state, "request_id", None),
+            request_id=request_id_of(request),
         )
         if any_of and not any(actor.can(scope) for scope in any_of):
             raise error(

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from phiacta.config import Settings
-from servicekit.cli import service_cli
+from servicekit.cli import fail, service_cli
 
 cli = service_cli("Phiacta: the knowledge backend of versioned claims.")
 console = Console()
@@ -58,8 +58,7 @@ def create_agent(
             scopes=scopes or ["admin"],
         )
     except ValidationError as exc:
-        err.print(f"[red]error:[/red] {exc.errors()[0]['msg']}")
-        raise typer.Exit(1) from exc
+        fail(exc.errors()[0]["msg"])
 
     async def main() -> tuple[str, str, list[str]]:
         async with open_phiacta(Settings()) as phiacta, phiacta.db.session() as session:
@@ -138,8 +137,7 @@ def ingest_notes(
     from phiacta.sdk.markdown_notes import MarkdownNotesExtension
 
     if not api_key:
-        err.print("[red]error:[/red] give --api-key (or NEWPUB_API_KEY)")
-        raise typer.Exit(1)
+        fail("give --api-key (or NEWPUB_API_KEY)")
     content = file.read_text(encoding="utf-8")
     digest = hashlib.sha256(content.encode()).hexdigest()
     source = Source(source_type="markdown_note", title=file.name, content_hash=f"sha256:{digest}")
@@ -163,8 +161,7 @@ def ingest_notes(
     try:
         answer = asyncio.run(main())
     except PhiactaError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+        fail(str(exc))
     claims = answer["created_claims"]
     assert isinstance(claims, list)
     console.print(f"bundle {answer['bundle_id']} ({answer['status']}): {len(claims)} claims")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from servicekit.auth.scopes import missing_scopes
+
 ADMIN = "admin"
 BUNDLES_WRITE = "bundles:write"
 CLAIMS_READ = "claims:read"
@@ -33,11 +35,9 @@ def unknown_scopes(scopes: Iterable[str]) -> list[str]:
 
 
 def grants(held: Iterable[str], scope: str) -> bool:
-    held_set = frozenset(held)
-    return ADMIN in held_set or scope in held_set
+    return can_delegate(held, (scope,))
 
 
 def can_delegate(held: Iterable[str], requested: Iterable[str]) -> bool:
     """Whether a holder of ``held`` may issue a key with ``requested`` (never more than it has)."""
-    held_set = frozenset(held)
-    return ADMIN in held_set or frozenset(requested) <= held_set
+    return not missing_scopes(held, requested, superuser=ADMIN)

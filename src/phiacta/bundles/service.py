@@ -37,7 +37,7 @@ from phiacta.bundles.schemas import (
     PendingRefState,
 )
 from phiacta.bundles.validation import bundle_error_code, validate_bundle
-from phiacta.claims.text import embedding_text
+from phiacta.claims.service import embed_claims
 from phiacta.edges import repository as edges_repository
 from phiacta.errors import error, field_error, not_found, validation_failed
 from phiacta.extensions import repository as extensions
@@ -55,12 +55,9 @@ from phiacta.models import (
 )
 from phiacta.namespaces import service as namespaces
 from servicekit.db import Database
-from servicekit.embeddings import Embedder, EmbeddingError
+from servicekit.embeddings import Embedder
 from servicekit.errors import ServiceError
 from servicekit.events import EventLog
-from servicekit.logging import get_logger
-
-log = get_logger("phiacta.bundles")
 
 # PLAN's near-duplicate rule: cosine similarity above this to an existing claim.
 DUPLICATE_SIMILARITY = 0.92
@@ -108,7 +105,9 @@ class BundleService:
         problems = validate_bundle(body, max_claims=self.max_claims, edge_types=rules)
         if problems:
             await self._reject(body, problems)
-        vectors = await self._embed(body)
+        vectors = await embed_claims(
+            self.embedder, [(claim.content, claim.formal_content) for claim in body.claims]
+        )
         try:
             async with self.db.session() as session:
                 bundle_id = uuid.uuid4()
@@ -142,15 +141,6 @@ class BundleService:
             "bundle_rejected",
             {"idempotency_key": body.idempotency_key, "errors": problems},
         )
-
-    async def _embed(self, body: BundleSubmit) -> list[list[float] | None]:
-        texts = [embedding_text(claim.content, claim.formal_content) for claim in body.claims]
-        try:
-            vectors = await self.embedder.embed(texts)
-        except EmbeddingError as exc:
-            log.warning("bundle stored without embeddings", error=str(exc))
-            return [None] * len(texts)
-        return [vector.tolist() for vector in vectors]
 
     async def _namespaces(
         self, session: AsyncSession, body: BundleSubmit

@@ -10,6 +10,7 @@ provider fails the claim is stored without a vector and semantic search skips it
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,6 +53,20 @@ from servicekit.logging import get_logger
 log = get_logger("phiacta.claims")
 
 
+async def embed_claims(
+    embedder: Embedder, claims: Iterable[tuple[str, str | None]]
+) -> list[list[float] | None]:
+    """The vectors of ``(content, formal_content)`` pairs; all None when the embedder fails, so
+    that claims are still stored (and found by full-text search) without one."""
+    texts = [embedding_text(content, formal) for content, formal in claims]
+    try:
+        vectors = await embedder.embed(texts)
+    except EmbeddingError as exc:
+        log.warning("claims stored without embeddings", count=len(texts), error=str(exc))
+        return [None] * len(texts)
+    return [vector.tolist() for vector in vectors]
+
+
 class ClaimService:
     def __init__(self, db: Database, embedder: Embedder, events: EventLog) -> None:
         self.db = db
@@ -59,12 +74,8 @@ class ClaimService:
         self.events = events
 
     async def _embed(self, content: str, formal_content: str | None) -> list[float] | None:
-        try:
-            vectors = await self.embedder.embed([embedding_text(content, formal_content)])
-        except EmbeddingError as exc:
-            log.warning("claim stored without embedding", error=str(exc))
-            return None
-        return vectors[0].tolist()
+        (vector,) = await embed_claims(self.embedder, [(content, formal_content)])
+        return vector
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -25,6 +25,10 @@ from servicekit.logging import get_logger
 
 log = get_logger("phiacta.webhooks")
 CONSUMER = "webhooks"
+TIMEOUT_SECONDS = 10.0
+BATCH = 20
+"""Due deliveries attempted per transaction; a full batch means more may be due at once."""
+POLL_SECONDS = 2.0
 
 
 def utc_now() -> datetime:
@@ -39,23 +43,10 @@ class TestResult:
 
 
 class WebhookDispatcher:
-    def __init__(
-        self,
-        db: Database,
-        *,
-        clock: Callable[[], datetime] = utc_now,
-        timeout: float = 10.0,
-        batch: int = 20,
-        poll_seconds: float = 2.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now) -> None:
         self.db = db
         self.clock = clock
-        self.batch = batch
-        self.poll_seconds = poll_seconds
-        self.client = httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False, transport=transport
-        )
+        self.client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -85,7 +76,7 @@ class WebhookDispatcher:
         """Attempt every due delivery once; how many were attempted."""
         now = self.clock()
         async with self.db.session() as session:
-            due = await repository.due(session, now, self.batch)
+            due = await repository.due(session, now, BATCH)
             for delivery in due:
                 hook = await repository.get(session, delivery.webhook_id)
                 event = await repository.event(session, EVENT_STREAM, delivery.event_seq)
@@ -151,9 +142,9 @@ class WebhookDispatcher:
         while not stop.is_set():
             try:
                 await self.fan_out()
-                while await self.deliver_due() == self.batch:
+                while await self.deliver_due() == BATCH:
                     pass
             except Exception:  # one bad round must not end delivery for good
                 log.exception("webhook round failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)

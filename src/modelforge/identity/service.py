@@ -47,7 +47,7 @@ class IdentityService:
         codec: TokenCodec,
         sessions: RefreshTokenStore[RefreshToken],
         api_tokens: ApiKeyStore[ApiToken],
-        credential_cache: CachingAuthenticator | None = None,
+        credential_cache: CachingAuthenticator,
     ) -> None:
         """``credential_cache``: told of every revocation, so this process stops accepting the
         credential at once rather than when its cached answer expires."""
@@ -91,8 +91,6 @@ class IdentityService:
         self._forget_session_of(refresh_token)
 
     def _forget_session_of(self, refresh_token: str) -> None:
-        if self.credential_cache is None:
-            return
         session_id = self.codec.decode(refresh_token, TokenType.refresh).session_id
         if session_id is not None:
             self.credential_cache.forget_session(session_id)
@@ -237,8 +235,7 @@ class IdentityService:
             if token is None:
                 raise NotFound("token not found")
             await self.api_tokens.revoke(token_id, session=session)
-        if self.credential_cache is not None:
-            self.credential_cache.forget_api_token(token_id)
+        self.credential_cache.forget_api_token(token_id)
 
 
 async def _lock_first_user(session: AsyncSession) -> None:

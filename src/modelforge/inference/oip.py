@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from modelforge.inference.tensors import InputError, TensorSpec, numpy_dtype
+from modelforge.inference.tensors import InputError, TensorSpec
 
 PLATFORM = "onnxruntime"
 
@@ -229,17 +229,3 @@ def _shape(value: Any) -> list[int]:
             break
         value = value[0]
     return shape
-
-
-def response_arrays(response: InferResponse) -> dict[str, np.ndarray]:
-    """A V2 response's tensors as arrays (for clients and tests); non-finite strings restored."""
-    arrays: dict[str, np.ndarray] = {}
-    for tensor in response.outputs:
-        dtype = dtype_of(tensor.datatype) or "string"
-        if dtype == "string":
-            arrays[tensor.name] = np.array(tensor.data, dtype=object).reshape(tensor.shape)
-        else:
-            arrays[tensor.name] = np.array(tensor.data, dtype=numpy_dtype(dtype)).reshape(
-                tensor.shape
-            )
-    return arrays

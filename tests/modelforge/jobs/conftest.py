@@ -19,8 +19,7 @@ from skl2onnx import to_onnx
 from sklearn.linear_model import LogisticRegression
 
 from modelforge.config import Settings
-from modelforge.jobs.router import celery_client, health_router
-from modelforge.jobs.router import router as jobs_router
+from modelforge.jobs.router import celery_client
 from modelforge.main import build_app
 from servicekit.testing.app import app_client
 from servicekit.testing.jobs import CeleryWorkers, worker_pool
@@ -50,15 +49,7 @@ def jobs_settings(
 
 @pytest.fixture(scope="module")
 async def client(jobs_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = build_app(jobs_settings)
-    prefix = jobs_settings.api_prefix
-    # Until main.py includes the jobs routers; then this adds nothing twice.
-    paths = {getattr(route, "path", "") for route in app.routes}
-    if f"{prefix}/jobs" not in paths:
-        app.include_router(jobs_router, prefix=prefix)
-    if f"{prefix}/health/celery" not in paths:
-        app.include_router(health_router, prefix=prefix)
-    async with app_client(app) as http:
+    async with app_client(build_app(jobs_settings)) as http:
         yield http
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import NoDecode
 
 from galileo_arena.core.scoring import MLThresholds
+from servicekit.config import CommaList
 from servicekit.llm import LLMSettings
 
 
@@ -73,14 +73,7 @@ class Settings(LLMSettings):
     """Extra dataset files, loaded beside the built-in ones and reloaded when they change."""
     admin_api_key: SecretStr | None = None
     """Needed (``X-Admin-Key``) to import datasets over HTTP in production."""
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
-
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
-        return value
+    cors_origins: CommaList = Field(default_factory=lambda: ["*"])
 
     @field_validator("ml_deference_threshold_high")
     @classmethod

@@ -8,15 +8,13 @@ survive restarts) and says so in the log.
 
 from __future__ import annotations
 
-import json
-import secrets
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import NoDecode
 
-from servicekit.config import ServiceSettings, suite_home
+from servicekit.config import ServiceSettings, generated_secret, split_list, suite_home
 from servicekit.logging import get_logger
 
 log = get_logger("modelforge.config")
@@ -33,7 +31,7 @@ class Settings(ServiceSettings):
     database_url: str | None = None
     redis_url: str | None = None
     secret_key: SecretStr | None = None
-    cors_origins: Annotated[list[str] | None, NoDecode] = None
+    cors_origins: Annotated[list[str] | None, NoDecode, BeforeValidator(split_list)] = None
     """None: ``*`` outside production, no cross-origin access in production."""
     max_model_size_bytes: int = Field(default=GUIDE_MAX_MODEL_SIZE_BYTES, ge=1)
     cache_model_ttl: int = Field(default=3600, ge=0)
@@ -65,17 +63,6 @@ class Settings(ServiceSettings):
     allow_registration: bool | None = None
     """Local sign-up; None: open outside production, only for the first (admin) user in it."""
 
-    @field_validator("cors_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        # The guide says comma-separated; upstream used a JSON list: accept both.
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [origin.strip() for origin in text.split(",") if origin.strip()]
-        return value
-
     @model_validator(mode="after")
     def _production_needs_secret(self) -> Settings:
         if self.is_production and self.secret_key is None:
@@ -106,10 +93,5 @@ class Settings(ServiceSettings):
         """``SECRET_KEY``, or the development key kept in the data directory."""
         if self.secret_key is not None:
             return self.secret_key
-        path = data_dir() / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        log.warning("SECRET_KEY is not set: using a generated development key", path=str(path))
-        return SecretStr(path.read_text().strip())
+        log.warning("SECRET_KEY is not set: using a generated development key")
+        return generated_secret("modelforge", "secret_key")

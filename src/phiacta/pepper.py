@@ -7,18 +7,10 @@ process on the machine (server, CLI, workers) reads. Production requires ``API_K
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
-
 from pydantic import SecretStr
 
 from phiacta.config import Settings
-from servicekit.config import suite_home
-
-
-def pepper_file() -> Path:
-    return suite_home() / "phiacta" / "api_key_salt"
+from servicekit.config import generated_secret
 
 
 def api_key_pepper(settings: Settings) -> SecretStr:
@@ -26,14 +18,4 @@ def api_key_pepper(settings: Settings) -> SecretStr:
         return settings.api_key_salt
     if settings.is_production:  # Settings refuses this already; kept for direct callers
         raise RuntimeError("API_KEY_SALT is required in production")
-    path = pepper_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: when two processes start together, exactly one writes the pepper.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return SecretStr(path.read_text().strip())
-    with os.fdopen(fd, "w") as handle:
-        value = secrets.token_urlsafe(32)
-        handle.write(value)
-    return SecretStr(value)
+    return generated_secret("phiacta", "api_key_salt")

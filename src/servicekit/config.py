@@ -8,13 +8,16 @@ suite keeps its data when nothing external is configured.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 APP_NAME = "ai-service-suite"
 
@@ -62,3 +65,42 @@ def suite_home() -> Path:
         Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir(APP_NAME))
     )
     return home.resolve()
+
+
+def split_list(value: object) -> object:
+    """A list setting written as ``a,b,c`` (the guides' form) or as a JSON array."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(split_list)]
+"""A ``list[str]`` setting read from ``A,B,C`` or ``["A", "B"]`` (e.g. ``CORS_ORIGINS``)."""
+
+
+def generated_secret(service: str, name: str) -> SecretStr:
+    """A random secret kept in ``SUITE_HOME/<service>/<name>``, created on first use.
+
+    For development only, when an operator has not configured one (``SECRET_KEY``,
+    ``API_KEY_SALT``...): every process of the machine (server, CLI, workers) reads the same
+    value, so tokens and keys survive restarts. The file is created atomically (readers never
+    see it half written, and of two processes starting together exactly one value wins) and is
+    readable by its owner only.
+    """
+    path = suite_home() / service / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)  # fails if another process won the race: keep theirs
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return SecretStr(path.read_text().strip())

@@ -56,6 +56,7 @@ def _local_models() -> list[tuple[str, Callable[[], object]]]:
 def run_up(*, host: str, port: int, start_workers: bool, seed: bool) -> None:
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), "console")
     specs = discover()
+    names = [spec.name for spec in specs]
     pool = WorkerPool()
     mounted: list[Mounted] = []
     console.print(f"[bold]AI service suite[/bold]: data in {suite_home()}")
@@ -71,7 +72,7 @@ def run_up(*, host: str, port: int, start_workers: bool, seed: bool) -> None:
                 _step(progress, label, prepare)
             for spec in specs:
                 resources = _step(
-                    progress, f"{spec.title}: database", lambda s=spec: resources_for(s)
+                    progress, f"{spec.title}: database", lambda s=spec: resources_for(s, names)
                 )
                 if spec.migrations_package:
                     _step(

@@ -30,14 +30,16 @@ def hello(name: str = "world") -> None:
 
 
 def create_app(resources: Resources):
+    from servicekit.jobs import make_celery
+
     db = Database(resources.database_url or database_url("demo", None))
+    # Tasks go to the broker `suite up` hands this service, the one its worker consumes.
+    sender = make_celery("demo", broker_url=resources.redis_url)
     router = APIRouter()
 
     @router.post("/notes/{body}", status_code=202)
     async def add_note(body: str) -> dict[str, str]:
-        from demo_service.worker import app as celery_app
-
-        return {"task_id": celery_app.send_task("demo.note", args=[body]).id}
+        return {"task_id": sender.send_task("demo.note", args=[body]).id}
 
     @router.get("/notes")
     async def notes() -> list[str]:
@@ -82,8 +84,7 @@ import psycopg
 from servicekit.embedded import libpq_url
 from servicekit.jobs import make_celery
 
-# The worker process gets REDIS_URL and DATABASE_URL from `suite up`; the web process, which
-# only sends tasks, falls back to the embedded Redis it shares with the worker.
+# The worker process gets REDIS_URL and DATABASE_URL from `suite up`.
 app = make_celery("demo", broker_url=os.environ.get("REDIS_URL"))
 
 

@@ -18,6 +18,7 @@ from galileo_arena.config import Settings
 from galileo_arena.datasets.router import router as datasets_router
 from galileo_arena.runs.router import router as runs_router
 from galileo_arena.runtime import Galileo, open_galileo
+from galileo_arena.web import mount_ui
 from servicekit.app import HealthEndpoints, create_app
 
 DESCRIPTION = (
@@ -57,6 +58,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         cors_origins=settings.cors_origins,
         settings=settings,
     )
+    mount_ui(application)
     return application
 
 

@@ -64,6 +64,6 @@ spec = ServiceSpec(
     migrations_package="galileo_arena.migrations",
     seed=seed,
     cli=cli,
-    ui_path=None,  # the dashboard comes with its own issue; until then /docs
+    ui_path="/ui",
     default_port=8000,
 )

@@ -1,0 +1,21 @@
+"""Galileo Arena's dashboard, served by the service itself under ``/ui`` (Jinja + htmx)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from galileo_arena.web.router import router
+from servicekit.web import mount_static
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_ROUTE = "galileo-static"
+
+
+def mount_ui(app: FastAPI) -> None:
+    """Serve the dashboard's pages, its own assets and the kit's."""
+    mount_static(app)
+    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name=STATIC_ROUTE)
+    app.include_router(router)

@@ -4,8 +4,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-# llama.cpp compiles once per machine (pip caches the wheel); use both cores for it.
+# llama.cpp compiles once per machine (pip caches the wheel); use both cores for it. The build
+# targets AVX2 rather than the build machine's own CPU: a native build uses AVX-512/AMX where the
+# CPU has them, and that code crashed (SIGSEGV) under this sandbox's kernel.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
 .PHONY: setup system-packages venv test lint bench clean-venv
 

@@ -1,0 +1,1 @@
+"""Accounts: registration, login with rotating refresh tokens, profile, roles."""

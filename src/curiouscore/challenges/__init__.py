@@ -1,0 +1,1 @@
+"""Challenges: the public catalogue, admin authoring, versions, seed content, prompt checks."""

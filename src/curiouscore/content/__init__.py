@@ -1,0 +1,1 @@
+"""The seed challenges, one YAML file each, written for CuriousCore."""

@@ -1,0 +1,1 @@
+"""CuriousCore's Alembic environment (its own database and history)."""

@@ -1,0 +1,1 @@
+"""Playing challenges: sessions, their event log and snapshots, and the Game Master's LLM calls."""

@@ -1,0 +1,1 @@
+"""Progress and rewards: XP ledger, levels, badges, leaderboard and the dashboard figures."""

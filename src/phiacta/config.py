@@ -1,8 +1,11 @@
 """Phiacta's settings: the deployment guide's variables (spec §9.1), names and defaults.
 
 ``DATABASE_URL`` unset means the suite's embedded PostgreSQL (with pgvector). ``ENVIRONMENT``
-defaults to ``production`` as the guide says; ``development`` allows every CORS origin, migrates
-on start, logs SQL at DEBUG and puts stack traces in 500 answers.
+defaults to ``production`` as the guide says whenever ``DATABASE_URL`` is set (the guide makes it
+required); on the embedded database, a local zero-configuration run, it defaults to
+``development``, so the server and the CLI agree on the generated API key pepper.
+``development`` allows every CORS origin, migrates on start, logs SQL at DEBUG and puts stack
+traces in 500 answers.
 
 Embeddings: with ``OPENAI_API_KEY`` the OpenAI model ``EMBEDDING_MODEL`` at
 ``EMBEDDING_DIMENSIONS`` embeds; without it the kit's local all-MiniLM-L6-v2 encoder does, and
@@ -15,7 +18,8 @@ from __future__ import annotations
 import limits
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from servicekit.config import Environment, ServiceSettings
+from phiacta.outbound import OutboundPolicy
+from servicekit.config import CommaList, Environment, ServiceSettings
 from servicekit.embeddings.local_model import DIMENSION as LOCAL_DIMENSION
 from servicekit.embeddings.local_model import MODEL_NAME as LOCAL_MODEL
 
@@ -39,12 +43,19 @@ class Settings(ServiceSettings):
     database_pool_timeout: float = Field(default=30.0, gt=0)
     max_bundle_claims: int = Field(default=500, ge=1)
     max_traversal_depth: int = Field(default=10, ge=1, le=100)
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    """Request bodies beyond this are refused with 413 (a full bundle is a few MiB)."""
     redis_url: str | None = None
     """Optional: shared rate-limit counters across replicas (memory in one process otherwise)."""
     pending_ref_ttl_days: int = Field(default=365, ge=1)
     """Pending references unresolved for this long are marked expired by `maintain`."""
     webhook_delivery: bool = True
     """Run the webhook delivery loop in this process (every replica may; they share the work)."""
+    extension_allowed_hosts: CommaList = Field(default_factory=list)
+    """Internal hosts (names or CIDRs) that webhooks and health checks may call in production,
+    where internal addresses are otherwise refused (``phiacta.outbound``)."""
+    extension_health_checks: bool = True
+    """Check registered extensions' ``health_check_url`` every minute from this process."""
     ws_ping_seconds: float = Field(default=30.0, gt=0)
     ws_max_connections_per_key: int = Field(default=10, ge=1)
     # Per API key and budget (spec §8.3's guide values); `;` separates several windows.
@@ -73,6 +84,16 @@ class Settings(ServiceSettings):
             limits.parse(part)  # raises ValueError naming the bad part
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _local_runs_default_to_development(cls, data: object) -> object:
+        if not isinstance(data, dict) or "environment" in data:
+            return data
+        url = data.get("database_url")
+        if isinstance(url, str) and url.strip():
+            return data
+        return {**data, "environment": Environment.development}
+
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if not self.is_production:
@@ -85,6 +106,13 @@ class Settings(ServiceSettings):
         if "*" in self.cors_origins:
             raise ValueError('CORS_ORIGINS must list origins in production, never "*"')
         return self
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        return OutboundPolicy(
+            restrict_addresses=self.is_production,
+            allowed_hosts=tuple(host.lower() for host in self.extension_allowed_hosts),
+        )
 
     @property
     def uses_openai(self) -> bool:

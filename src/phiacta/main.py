@@ -16,6 +16,8 @@ from fastapi import FastAPI
 
 from phiacta import __version__
 from phiacta.agents.router import router as agents_router
+from phiacta.background import run_rounds
+from phiacta.body_limit import BodyLimitMiddleware
 from phiacta.bundles.router import router as bundles_router
 from phiacta.claims.router import router as claims_router
 from phiacta.confidence.router import router as confidence_router
@@ -36,6 +38,9 @@ from phiacta.webhooks.router import router as webhooks_router
 from servicekit.app import HealthEndpoints, create_app
 
 TITLE = "Phiacta Knowledge Backend"
+WEBHOOK_POLL_SECONDS = 2.0
+HEALTH_POLL_SECONDS = 10.0
+"""How often a process looks for due work (each check itself is due once a minute)."""
 DESCRIPTION = (
     "A queryable knowledge backend of atomic, versioned claims linked by typed edges, with "
     "provenance back to sources, reviews and query-time confidence."
@@ -52,17 +57,21 @@ def build_app(settings: Settings | None = None) -> FastAPI:
             app.state.phiacta = phiacta
             await phiacta.hub.start()
             stop = asyncio.Event()
-            delivery = (
-                asyncio.create_task(phiacta.webhooks.run(stop), name="phiacta-webhooks")
-                if settings.webhook_delivery
-                else None
-            )
+            loops = [
+                asyncio.create_task(run_rounds(name, round_, stop, pause=pause), name=name)
+                for name, round_, pause, enabled in (
+                    ("phiacta-webhooks", phiacta.webhooks.deliver_all_due, WEBHOOK_POLL_SECONDS,
+                     settings.webhook_delivery),
+                    ("phiacta-extension-health", phiacta.health.check_due, HEALTH_POLL_SECONDS,
+                     settings.extension_health_checks),
+                )
+                if enabled
+            ]  # fmt: skip
             try:
                 yield
             finally:
                 stop.set()
-                if delivery is not None:
-                    await delivery
+                await asyncio.gather(*loops)
                 await phiacta.hub.stop()
                 app.state.phiacta = None
 
@@ -94,6 +103,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         cors_origins=settings.effective_cors_origins,
         settings=settings,
     )
+    application.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     use_spec_error_codes(application)
     return application
 

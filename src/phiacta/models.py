@@ -30,10 +30,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    cast,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.auth import ApiKeyMixin, Principal
@@ -46,6 +47,28 @@ EDGE_CATEGORIES = ("evidential", "logical", "structural", "editorial")
 REVIEW_VERDICTS = ("endorse", "dispute", "request_revision", "retract")
 # Free-form vocabularies ([REC] §11.1.3) are still constrained to one safe shape.
 VOCABULARY_PATTERN = "^[a-z_]+$"
+
+
+class Embedding(Vector):
+    """A ``vector`` column whose values travel as ``real[]`` and are cast in SQL.
+
+    asyncpg encodes a float array in binary, in C; pgvector's own binding writes each vector
+    as text, which for a bundle of 500 claims took the Python side longer than the database
+    took to store them.
+    """
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> Any:
+        def process(value: Any) -> list[float] | None:
+            if value is None:
+                return None
+            return value.tolist() if hasattr(value, "tolist") else list(value)
+
+        return process
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return cast(cast(bindvalue, ARRAY(REAL)), Vector())
 
 
 class Base(DeclarativeBase):
@@ -93,6 +116,10 @@ class Agent(Base):
     updated_at: Mapped[datetime] = _now()
 
 
+TIER_ROLE = "rate_tier:"
+"""A key's rate tier travels on its principal as the role ``rate_tier:<tier>``."""
+
+
 class ApiKey(ApiKeyMixin, Base):
     """An agent's API key (``<prefix>_<public id>_<secret>``; only an HMAC of it is stored)."""
 
@@ -103,6 +130,7 @@ class ApiKey(ApiKeyMixin, Base):
     )
     name: Mapped[str | None] = mapped_column(Text)
     rate_tier: Mapped[str] = mapped_column(Text, server_default="standard", default="standard")
+    """``standard``, ``elevated`` or ``unlimited`` (``phiacta.budgets``); set by an admin."""
     rotated_from: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )
@@ -112,6 +140,7 @@ class ApiKey(ApiKeyMixin, Base):
         return Principal(
             kind=principal.kind,
             subject=str(self.agent_id),
+            roles=frozenset({TIER_ROLE + self.rate_tier}),
             scopes=principal.scopes,
             credential_id=principal.credential_id,
         )
@@ -176,7 +205,6 @@ class Claim(Base):
         CheckConstraint(_one_of("status", CLAIM_STATUSES), name="status"),
         CheckConstraint(f"claim_type ~ '{VOCABULARY_PATTERN}'", name="claim_type"),
         CheckConstraint("char_length(content) BETWEEN 1 AND 10000", name="content_length"),
-        Index("ix_claims_lineage_version", "lineage_id", text("version DESC")),
         Index(
             "uq_claims_one_latest_per_lineage",
             "lineage_id",
@@ -190,7 +218,6 @@ class Claim(Base):
             text("id DESC"),
             postgresql_where=text("is_latest"),
         ),
-        Index("ix_claims_active_status", "status", postgresql_where=text("status = 'active'")),
         Index("ix_claims_search_tsv", "search_tsv", postgresql_using="gin"),
         Index(
             "ix_claims_attrs",
@@ -202,7 +229,8 @@ class Claim(Base):
             "ix_claims_embedding_hnsw",
             "embedding",
             postgresql_using="hnsw",
-            postgresql_with={"m": 16, "ef_construction": 64},
+            # A light graph: writes pay for it on every claim, searches widen their beam.
+            postgresql_with={"m": 8, "ef_construction": 32},
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
     )
@@ -222,7 +250,7 @@ class Claim(Base):
     retraction_reason: Mapped[str | None] = mapped_column(Text)
     # Deferred, like search_tsv: no read needs them on the object, and parsing 384+ floats per
     # row made every claims query (search results, traversal nodes) several times slower.
-    embedding: Mapped[Any] = mapped_column(Vector(), nullable=True, deferred=True)
+    embedding: Mapped[Any] = mapped_column(Embedding(), nullable=True, deferred=True)
     embedding_model: Mapped[str | None] = mapped_column(Text)
     """Which model made ``embedding``, so a model change can be detected and re-embedded."""
     search_tsv: Mapped[Any] = mapped_column(
@@ -272,9 +300,10 @@ class Edge(Base):
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), index=True)
-    target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), index=True)
-    edge_type: Mapped[str] = mapped_column(ForeignKey("edge_types.name"), index=True)
+    # Looked up through ix_edges_source_type / ix_edges_target_type, whose prefixes they are.
+    source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
+    target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
+    edge_type: Mapped[str] = mapped_column(ForeignKey("edge_types.name"))
     strength: Mapped[float | None] = mapped_column(Float)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id"))
     source_provenance: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sources.id"))
@@ -293,7 +322,7 @@ class Provenance(Base):
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), index=True)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))  # the unique's prefix
     source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sources.id"), index=True)
     extracted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id"))
     extraction_method: Mapped[str | None] = mapped_column(Text)

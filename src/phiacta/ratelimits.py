@@ -1,18 +1,16 @@
 """Per-API-key rate limits on every ``/v1`` route, with ``X-RateLimit-*`` headers (spec §8.3).
 
-Counters live in memory in one process, or in Redis when ``REDIS_URL`` is set so that every
-replica spends from one budget. Unauthenticated requests are not counted here: they are refused
-with 401 by the route's own guard.
+The kit's limiter counts (memory in one process, Redis when ``REDIS_URL`` is set, so that
+every replica spends from one budget); this module only picks the budget a request spends.
+Unauthenticated requests are not counted here: the route's own guard refuses them with 401.
 """
 
 from __future__ import annotations
 
-import math
-import time
-
 from fastapi import Depends, Request, Response
 
 from phiacta import budgets
+from phiacta.models import TIER_ROLE
 from phiacta.runtime import phiacta_of
 from servicekit.auth import Principal, current_principal
 from servicekit.ratelimit import RateLimited
@@ -23,27 +21,26 @@ async def enforce_rate_limit(
 ) -> None:
     if not principal.is_authenticated:
         return
-    phiacta = phiacta_of(request)
-    budget = budgets.budget_for(request.method, request.url.path)
-    items = phiacta.rate_limits[budget]
-    decision = await phiacta.limiter.hit(items, budget, principal.credential_id or "")
-    now = time.time()
-    headers = decision.headers(now)
-    if not decision.allowed:
-        retry_after = decision.retry_after(now)
-        raise RateLimited(
-            f"Rate limit exceeded ({decision.limit}) for {budget}; retry in {retry_after} s",
-            code="RATE_LIMITED",
-            details={
-                "limit": decision.limit.amount,
-                "window_seconds": decision.limit.get_expiry(),
-                "current_usage": decision.limit.amount,
-                "retry_after_seconds": retry_after,
-                "reset": math.ceil(decision.reset_at),
-            },
-            headers=headers,
-        )
-    response.headers.update(headers)
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    guard = phiacta_of(request).rate_limits[
+        rate_tier(principal), budgets.budget_for(request.method, route)
+    ]
+    if guard is None:  # the key's tier does not limit this budget
+        return
+    try:
+        await guard(request, response, principal.credential_id or "")
+    except RateLimited as exc:
+        # The spec's 429 details also name the usage, which is the whole limit when refused.
+        exc.details = {**exc.details, "current_usage": exc.details["limit"]}
+        raise
+
+
+def rate_tier(principal: Principal) -> str:
+    """The tier an API key carries as its ``rate_tier:<name>`` role (``ApiKey.to_principal``)."""
+    for role in principal.roles:
+        if role.startswith(TIER_ROLE):
+            return role.removeprefix(TIER_ROLE)
+    return budgets.STANDARD
 
 
 RATE_LIMITED = [Depends(enforce_rate_limit)]

@@ -8,20 +8,20 @@ migrates it in development only, builds the embedder and checks that its width m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import limits
 from sqlalchemy import text
 from starlette.requests import HTTPConnection
 
-from phiacta.budgets import budget_limits
+from phiacta.budgets import RATE_TIERS, budget_limits, tier_limits
 from phiacta.bundles.service import BundleService
 from phiacta.claims.service import ClaimService
 from phiacta.confidence.service import ConfidenceService
 from phiacta.config import Settings
 from phiacta.evidence.service import EvidenceService
+from phiacta.extensions.monitor import HealthMonitor
 from phiacta.migrations_runner import PhiactaMigrations
 from phiacta.models import ApiKey, event_log
 from phiacta.pepper import api_key_pepper
@@ -60,11 +60,26 @@ class Phiacta:
     query: QueryService
     views: ViewService
     webhooks: WebhookDispatcher
+    health: HealthMonitor
+    """Health checks of registered extensions; the web app runs its loop."""
     hub: EventHub
     """Live fan-out for WebSocket subscribers; the web app starts and stops it."""
     connections: ConnectionLimiter
     limiter: RateLimiter
-    rate_limits: dict[str, list[limits.RateLimitItem]]
+    rate_limits: dict[tuple[str, str], Callable[..., Awaitable[None]] | None]
+    """The kit's rate-limit guard of each (rate tier, budget), per API key; None: no limit."""
+
+
+def rate_guards(
+    limiter: RateLimiter, settings: Settings
+) -> dict[tuple[str, str], Callable[..., Awaitable[None]] | None]:
+    guards: dict[tuple[str, str], Callable[..., Awaitable[None]] | None] = {}
+    for budget, windows in budget_limits(settings).items():
+        for tier in RATE_TIERS:
+            scaled = tier_limits(windows, tier, budget)
+            # The key is in the counter's identity, so tiers need no group of their own.
+            guards[tier, budget] = None if scaled is None else limiter.limit(*scaled, group=budget)
+    return guards
 
 
 def key_prefix(settings: Settings) -> str:
@@ -127,7 +142,8 @@ async def open_phiacta(
     )
     embedder = build_embedder(settings)
     limiter = RateLimiter.from_url(settings.redis_url, namespace="phiacta")
-    webhooks = WebhookDispatcher(db)
+    webhooks = WebhookDispatcher(db, settings.outbound_policy)
+    health = HealthMonitor(db, settings.outbound_policy)
     try:
         await check_embedding_width(db, embedder)
         scheme = ApiKeyScheme(key_prefix(settings), api_key_pepper(settings))
@@ -151,15 +167,17 @@ async def open_phiacta(
             query=query,
             views=ViewService(db, claims, query, evidence),
             webhooks=webhooks,
+            health=health,
             hub=EventHub(events),
             connections=ConnectionLimiter(settings.ws_max_connections_per_key),
             limiter=limiter,
-            rate_limits=budget_limits(settings),
+            rate_limits=rate_guards(limiter, settings),
         )
         log.info("phiacta ready", embedder=embedder.model_name, dimensions=embedder.dimension)
         yield phiacta
     finally:
         await webhooks.aclose()
+        await health.aclose()
         await limiter.aclose()
         await embedder.aclose()
         await db.dispose()

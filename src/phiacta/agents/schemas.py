@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from phiacta.scopes import DEFAULT_AGENT_SCOPES, unknown_scopes
 
 AgentType = Literal["human", "ai", "organization", "pipeline", "extension"]
+RateTier = Literal["standard", "elevated", "unlimited"]
 
 
 def _known_scopes(value: list[str]) -> list[str]:
@@ -29,6 +30,7 @@ class AgentCreate(BaseModel):
     scopes: list[str] = Field(default_factory=lambda: list(DEFAULT_AGENT_SCOPES))
     """The scopes of the first key; ``issue_key: false`` creates the agent without one."""
     issue_key: bool = True
+    rate_tier: RateTier = "standard"
 
     _scopes = field_validator("scopes")(_known_scopes)
 
@@ -51,6 +53,8 @@ class KeyCreate(BaseModel):
     scopes: list[str] = Field(min_length=1)
     name: str | None = Field(default=None, max_length=200)
     expires_at: datetime | None = None
+    rate_tier: RateTier = "standard"
+    """Above ``standard`` only an admin may grant."""
 
     _scopes = field_validator("scopes")(_known_scopes)
 
@@ -63,6 +67,7 @@ class KeyRead(BaseModel):
     public_id: str
     name: str | None
     scopes: list[str]
+    rate_tier: str
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None

@@ -17,6 +17,7 @@ from phiacta.actor import Actor
 from phiacta.agents import repository
 from phiacta.agents.schemas import AgentCreate, AgentCreated, AgentRead, IssuedKey, KeyCreate
 from phiacta.audit.repository import record
+from phiacta.budgets import STANDARD
 from phiacta.errors import forbidden, not_found
 from phiacta.models import Agent, ApiKey
 from servicekit.auth import ApiKeyStore, CreatedApiKey
@@ -30,6 +31,7 @@ def issued(created: CreatedApiKey[ApiKey]) -> IssuedKey:
         public_id=row.public_id,
         name=row.name,
         scopes=list(row.scopes),
+        rate_tier=row.rate_tier,
         created_at=row.created_at,
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
@@ -56,7 +58,11 @@ async def create_agent(
     key = None
     if data.issue_key:
         created = await keys.create(
-            scopes=data.scopes, session=session, agent_id=agent.id, name="initial"
+            scopes=data.scopes,
+            session=session,
+            agent_id=agent.id,
+            name="initial",
+            rate_tier=data.rate_tier,
         )
         key = issued(created)
     await record(
@@ -93,12 +99,15 @@ async def issue_key(
     _check_key_admin(actor, agent_id)
     if not scopes.can_delegate(actor.scopes, data.scopes):
         raise forbidden("A key cannot grant scopes its issuer does not hold")
+    if data.rate_tier != STANDARD and not actor.is_admin:
+        raise forbidden("Only an admin grants a rate tier above standard")
     created = await keys.create(
         scopes=data.scopes,
         expires_at=data.expires_at,
         session=session,
         agent_id=agent_id,
         name=data.name,
+        rate_tier=data.rate_tier,
     )
     await record(session, actor, "api_key.create", "api_key", created.row.id)
     return issued(created)
@@ -130,6 +139,7 @@ async def rotate_key(
         session=session,
         agent_id=old.agent_id,
         name=old.name,
+        rate_tier=old.rate_tier,
         rotated_from=old.id,
     )
     old.revoked_at = datetime.now(UTC)

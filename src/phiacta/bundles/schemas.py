@@ -43,9 +43,9 @@ class BundleEdge(BaseModel):
 class BundleArtifact(BaseModel):
     temp_id: str = Field(pattern=TEMP_ID, max_length=64)
     artifact_type: str = Field(min_length=1, max_length=64)
-    description: str | None = None
-    storage_ref: str | None = None
-    content_inline: str | None = None
+    description: str | None = Field(default=None, max_length=10_000)
+    storage_ref: str | None = Field(default=None, max_length=2000)
+    content_inline: str | None = Field(default=None, max_length=1_000_000)
     structured_data: dict[str, Any] | None = None
     linked_claim_temp_ids: list[str] = Field(default_factory=list)
 

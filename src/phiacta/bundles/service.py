@@ -7,14 +7,17 @@ duplicate waits and then replays), checks what needs the database, inserts sourc
 provenance, edges, pending references and artifacts, resolves earlier bundles' pending
 references to this bundle's source, and writes the answer, the audit entry and the events.
 
-Nothing in the transaction costs a round trip per claim: the near-duplicate check is one
-statement for the bundle, claims, provenance and edges are multi-row INSERTs, and the events
-are appended in one statement. What remains per claim is the database's own index upkeep,
-above all the HNSW index on embeddings.
+Nothing costs a round trip per claim: the near-duplicate check is one statement for the
+bundle, run on a second connection beside the transaction (it reads committed claims only);
+claims, provenance and edges are multi-row INSERTs, and the events are appended in one
+statement. What remains per claim is the database's own index upkeep, above all the HNSW
+index on embeddings.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +42,7 @@ from phiacta.bundles.schemas import (
 from phiacta.bundles.validation import bundle_error_code, validate_bundle
 from phiacta.claims.service import embed_claims
 from phiacta.edges import repository as edges_repository
+from phiacta.edges.rules import EdgeTypeRules, cycle_message, needs_cycle_check
 from phiacta.errors import error, field_error, not_found, validation_failed
 from phiacta.extensions import repository as extensions
 from phiacta.models import (
@@ -108,6 +112,9 @@ class BundleService:
         vectors = await embed_claims(
             self.embedder, [(claim.content, claim.formal_content) for claim in body.claims]
         )
+        # The near-duplicate probes read only committed claims: they run on a connection of
+        # their own while the transaction below inserts, so the two use both cores.
+        duplicates = asyncio.create_task(self._duplicate_warnings(body, vectors))
         try:
             async with self.db.session() as session:
                 bundle_id = uuid.uuid4()
@@ -124,12 +131,19 @@ class BundleService:
                     earlier = await repository.find(session, actor.agent_id, body.idempotency_key)
                     assert earlier is not None
                     return _replay(earlier, request_hash), True
-                response = await self._commit(session, bundle_id, body, vectors, actor)
+                response = await self._commit(
+                    session, bundle_id, body, vectors, actor, rules, duplicates
+                )
                 return response, False
         except ServiceError as exc:
             if exc.status_code == 422 and isinstance(exc.details, list):
                 await self._publish_rejection(body, exc.details)
             raise
+        finally:
+            if not duplicates.done():  # a replay or a failure: its answer is not needed
+                duplicates.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await duplicates
 
     async def _reject(self, body: BundleSubmit, problems: list[dict[str, str]]) -> None:
         await self._publish_rejection(body, problems)
@@ -173,6 +187,8 @@ class BundleService:
         body: BundleSubmit,
         vectors: list[list[float] | None],
         actor: Actor,
+        rules: dict[str, EdgeTypeRules],
+        duplicates: asyncio.Task[list[BundleWarning]],
     ) -> BundleResponse:
         spaces, problems = await self._namespaces(session, body)
         targets = {edge.target_id for edge in body.edges if edge.target_id is not None}
@@ -188,8 +204,6 @@ class BundleService:
                 )
         if problems:
             raise validation_failed(problems, code=bundle_error_code(problems))
-
-        warnings = await self._duplicate_warnings(session, body, vectors)
 
         source_id = None
         if body.source is not None:
@@ -239,11 +253,16 @@ class BundleService:
                 ],
             )
 
-        created_edges, pending = await self._edges(session, bundle_id, body, ids, source_id, actor)
+        created_edges, pending = await self._edges(
+            session, bundle_id, body, ids, source_id, actor, rules
+        )
         artifacts = await self._artifacts(session, bundle_id, body, ids)
         await session.flush()
-        resolved, resolved_events = await self._resolve_pending(session, body, ids, source_id)
+        resolved, resolved_events = await self._resolve_pending(
+            session, body, ids, source_id, rules
+        )
 
+        warnings = await duplicates
         response = BundleResponse(
             bundle_id=bundle_id,
             status="accepted",
@@ -294,11 +313,14 @@ class BundleService:
         return response
 
     async def _duplicate_warnings(
-        self, session: AsyncSession, body: BundleSubmit, vectors: list[list[float] | None]
+        self, body: BundleSubmit, vectors: list[list[float] | None]
     ) -> list[BundleWarning]:
         warnings = []
         present = [(c, v) for c, v in zip(body.claims, vectors, strict=True) if v is not None]
-        nearest_of = await repository.nearest_claims(session, [v for _, v in present])
+        if not present:
+            return []
+        async with self.db.session() as session:
+            nearest_of = await repository.nearest_claims(session, [v for _, v in present])
         for (claim, _), nearest in zip(present, nearest_of, strict=True):
             if nearest is not None and nearest[1] > DUPLICATE_SIMILARITY:
                 warnings.append(
@@ -320,13 +342,18 @@ class BundleService:
         ids: dict[str, uuid.UUID],
         source_id: uuid.UUID | None,
         actor: Actor,
+        rules: dict[str, EdgeTypeRules],
     ) -> tuple[list[CreatedEdge], list[PendingRefState]]:
         created: list[CreatedEdge] = []
+        new_claims = set(ids.values())
+        # Edges into this bundle's claims that the temp-id check cannot see (an external ref
+        # naming this bundle's own source), checked against the graph once all are inserted.
+        into_bundle: list[tuple[int, tuple[str, uuid.UUID, uuid.UUID]]] = []
         pending: list[PendingRefState] = []
         seen: set[tuple[uuid.UUID, uuid.UUID, str]] = set()
         anchors: dict[str, uuid.UUID | None] = {}
         rows: list[dict[str, Any]] = []
-        for edge in body.edges:
+        for index, edge in enumerate(body.edges):
             source = ids[edge.source_temp_id]
             if edge.target_external_ref is not None:
                 ref = normalize_ref(edge.target_external_ref)
@@ -358,6 +385,8 @@ class BundleService:
                 pending.append(
                     PendingRefState(external_ref=ref, status="resolved", resolved_to=anchor)
                 )
+                if anchor in new_claims:
+                    into_bundle.append((index, (edge.edge_type, source, anchor)))
             else:
                 target = ids[edge.target_temp_id] if edge.target_temp_id else edge.target_id
             assert target is not None
@@ -384,6 +413,14 @@ class BundleService:
                 )
             )
         await repository.insert_rows(session, Edge, rows)
+        for index, closing in into_bundle:
+            await self._refuse_cycle(
+                session,
+                rules,
+                closing,
+                f"edges[{index}].target_external_ref",
+                "the ref names this bundle's own source",
+            )
         return created, pending
 
     async def _artifacts(
@@ -418,9 +455,16 @@ class BundleService:
         body: BundleSubmit,
         ids: dict[str, uuid.UUID],
         source_id: uuid.UUID | None,
+        rules: dict[str, EdgeTypeRules],
     ) -> tuple[list[PendingRefState], list[tuple[str, dict[str, Any]]]]:
         """Earlier bundles' references to this bundle's source now get their real edges; the
-        answer's states and the events to publish."""
+        answer's states and the events to publish.
+
+        A resolved reference is the one kind of edge into this bundle's claims that comes from
+        a stored claim, so it is where a cycle through stored edges can close: for acyclic
+        types, the anchor must not already reach the reference's claim (this bundle's edges are
+        flushed, so they count).
+        """
         if body.source is None or body.source.external_ref is None:
             return [], []
         ref = normalize_ref(body.source.external_ref)
@@ -432,6 +476,13 @@ class BundleService:
             asserter = await repository.submitter_of(session, reference.bundle_id)
             if asserter is None or reference.source_claim_id == anchor:
                 continue
+            await self._refuse_cycle(
+                session,
+                rules,
+                (reference.edge_type, reference.source_claim_id, anchor),
+                "source.external_ref",
+                f"claim {reference.source_claim_id} has a pending reference to this source",
+            )
             edge_id = await repository.insert_edge_once(
                 session,
                 id=uuid.uuid4(),
@@ -461,6 +512,29 @@ class BundleService:
                 )
             )
         return resolved, events
+
+    async def _refuse_cycle(
+        self,
+        session: AsyncSession,
+        rules: dict[str, EdgeTypeRules],
+        edge: tuple[str, uuid.UUID, uuid.UUID],
+        field: str,
+        how: str,
+    ) -> None:
+        """422 ``CYCLE`` when the ``(type, source, target)`` edge closes a cycle of an acyclic
+        type with the stored graph and this bundle's flushed edges (its target reaches its
+        source)."""
+        edge_type, source, target = edge
+        type_rules = rules.get(edge_type)
+        if type_rules is None or not needs_cycle_check(type_rules):
+            return
+        # The lock the edges API takes too: of two writers closing one cycle, one sees the other.
+        await edges_repository.lock_edge_type(session, edge_type)
+        if await edges_repository.reaches(session, target, source, edge_type):
+            raise validation_failed(
+                [field_error(field, "CYCLE", f"{how}: {cycle_message(type_rules)}")],
+                code="BUNDLE_VALIDATION_FAILED",
+            )
 
 
 def _replay(bundle: Bundle, request_hash: str) -> BundleResponse:

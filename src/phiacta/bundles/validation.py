@@ -14,6 +14,7 @@ from phiacta.edges.rules import EdgeTypeRules
 from phiacta.errors import field_error
 
 FieldError = dict[str, str]
+EDGES_PER_CLAIM = 20
 # Top-level codes a bundle's 422 carries when every problem is of that one kind.
 _SPECIFIC = {"EDGE_TYPE_UNKNOWN", "NAMESPACE_NOT_FOUND", "TEMP_ID_UNRESOLVED"}
 
@@ -38,6 +39,15 @@ def validate_bundle(
             )
         )
         return errors  # the rest would only repeat work on an oversized body
+    # Edges and artifacts scale with the claims they link, within the same cap.
+    for kind, items, cap in (
+        ("edges", bundle.edges, EDGES_PER_CLAIM * max_claims),
+        ("artifacts", bundle.artifacts, max_claims),
+    ):
+        if len(items) > cap:
+            errors.append(field_error(kind, "TOO_MANY", f"{len(items)} {kind}; at most {cap}"))
+    if errors:
+        return errors
 
     seen: dict[str, str] = {}
     for kind, items in (("claims", bundle.claims), ("artifacts", bundle.artifacts)):
@@ -127,10 +137,11 @@ def validate_bundle(
 
 
 def _cycles(bundle: BundleSubmit, edge_types: Mapping[str, EdgeTypeRules]) -> list[FieldError]:
-    """Cycles of acyclic types among the bundle's own claims.
+    """Cycles of acyclic types among the bundle's own temp-id edges.
 
-    New claims have no edges in the database yet, so nothing stored can lead back to them: any
-    cycle a bundle could close lies entirely within its temp-id edges.
+    The only other edges that can lead into the bundle's new claims are the pending references
+    of earlier bundles that this bundle resolves; the service checks those against the stored
+    graph (``BundleService._refuse_cycle``).
     """
     graphs: dict[str, dict[str, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
     for index, edge in enumerate(bundle.edges):

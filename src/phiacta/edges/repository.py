@@ -81,6 +81,7 @@ async def page(
     claim_id: uuid.UUID | None,
     direction: str,
     edge_types_filter: list[str],
+    stale: bool,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[Edge]:
@@ -94,6 +95,9 @@ async def page(
             query = query.where(or_(Edge.source_id == claim_id, Edge.target_id == claim_id))
     if edge_types_filter:
         query = query.where(Edge.edge_type.in_(edge_types_filter))
+    if stale:  # what the stale_edges view shows
+        outdated = select(Claim.id).where(Claim.status.in_(("deprecated", "retracted")))
+        query = query.where(Edge.target_id.in_(outdated))
     if after is not None:
         at, last_id = after
         query = query.where(

@@ -41,6 +41,10 @@ async def list_edges(
     claim_id: uuid.UUID | None = None,
     direction: Direction = "both",
     edge_type: list[str] = Query(default_factory=list),
+    stale: bool = Query(
+        default=False,
+        description="Only edges pinned to a deprecated or retracted version: to re-assert.",
+    ),
     limit: int = Query(default=50, ge=1, le=200),
     cursor: str | None = None,
     _: Actor = Depends(actor_with(scopes.CLAIMS_READ)),
@@ -52,6 +56,7 @@ async def list_edges(
             claim_id=claim_id,
             direction=direction,
             edge_types=edge_type,
+            stale=stale,
             cursor=cursor,
             limit=limit,
         )

@@ -154,6 +154,7 @@ async def list_page(
     claim_id: uuid.UUID | None,
     direction: str,
     edge_types: list[str],
+    stale: bool,
     cursor: str | None,
     limit: int,
 ) -> EdgePage:
@@ -166,6 +167,7 @@ async def list_page(
         claim_id=claim_id,
         direction=direction,
         edge_types_filter=edge_types,
+        stale=stale,
         after=after,
         limit=limit + 1,
     )

@@ -32,7 +32,9 @@ async def register_extension(
     phiacta: Phiacta = Depends(phiacta_of),
 ) -> Registered:
     async with phiacta.db.session() as session:
-        return await service.register(session, phiacta.api_keys, body, actor)
+        return await service.register(
+            session, phiacta.api_keys, body, actor, phiacta.settings.outbound_policy
+        )
 
 
 @router.get("", response_model=ExtensionList, operation_id="list_extensions")
@@ -69,7 +71,8 @@ async def update_extension(
     phiacta: Phiacta = Depends(phiacta_of),
 ) -> ExtensionDetail:
     async with phiacta.db.session() as session:
-        return service.detail(await service.update(session, extension_id, body, actor))
+        policy = phiacta.settings.outbound_policy
+        return service.detail(await service.update(session, extension_id, body, actor, policy))
 
 
 @router.delete("/{extension_id}", status_code=204, operation_id="deregister_extension")

@@ -20,6 +20,7 @@ from phiacta.extensions.schemas import (
     RotatedKey,
 )
 from phiacta.models import Agent, ApiKey, Extension
+from phiacta.outbound import OutboundPolicy
 from servicekit.auth import ApiKeyStore
 from servicekit.errors import ServiceError
 
@@ -51,9 +52,27 @@ def detail(row: Extension) -> ExtensionDetail:
     )
 
 
+def _refuse_blocked_urls(policy: OutboundPolicy, manifest: Manifest | ManifestPatch) -> None:
+    policy.refuse_blocked(
+        {
+            "health_check_url": _text(manifest.health_check_url),
+            "webhook_url": _text(manifest.webhook_url),
+        }
+    )
+
+
+def _text(url: object) -> str | None:
+    return None if url is None else str(url)
+
+
 async def register(
-    session: AsyncSession, keys: ApiKeyStore[ApiKey], manifest: Manifest, actor: Actor
+    session: AsyncSession,
+    keys: ApiKeyStore[ApiKey],
+    manifest: Manifest,
+    actor: Actor,
+    policy: OutboundPolicy,
 ) -> Registered:
+    _refuse_blocked_urls(policy, manifest)
     problems = manifest_problems(manifest, await repository.edge_type_names(session))
     if problems:
         raise validation_failed(problems)
@@ -103,8 +122,13 @@ def _check_manager(row: Extension, actor: Actor) -> None:
 
 
 async def update(
-    session: AsyncSession, extension_id: str, patch: ManifestPatch, actor: Actor
+    session: AsyncSession,
+    extension_id: str,
+    patch: ManifestPatch,
+    actor: Actor,
+    policy: OutboundPolicy,
 ) -> Extension:
+    _refuse_blocked_urls(policy, patch)
     row = await get(session, extension_id, lock=True)
     _check_manager(row, actor)
     changes = patch.model_dump(mode="json", exclude_unset=True)

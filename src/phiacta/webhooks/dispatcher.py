@@ -1,38 +1,57 @@
 """Webhook delivery: fan events out to matching webhooks, then POST the due deliveries.
 
-Both steps are safe with several replicas: the fan-out cursor row and each due delivery are
-locked with SKIP LOCKED, so no event is fanned out twice and no delivery is sent by two
-processes at once. A delivery's schedule and the webhook's status follow
+Events reach the log in the transaction of the change that caused them; deliveries are made
+from the log by this background loop, so nothing is ever sent for a change that rolled back.
+
+No HTTP call happens inside a database transaction (a slow receiver would otherwise hold row
+locks and a pooled connection for up to the timeout): one short transaction leases the due
+deliveries (their next attempt moves past the lease, so another replica skips them), the POSTs
+run with no transaction open, and a second short transaction records the outcomes. A process
+that dies in between loses nothing: the lease runs out and the delivery is due again.
+
+Both steps are safe with several replicas: the fan-out cursor row and the due deliveries are
+locked with SKIP LOCKED. A delivery's schedule and the webhook's status follow
 ``delivery_rules``; redirects are not followed (a webhook URL must answer itself).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 
+from phiacta.background import OutboundTask
 from phiacta.event_filters import matches
 from phiacta.models import EVENT_STREAM, Webhook, WebhookDelivery
 from phiacta.webhooks import delivery_rules as rules
 from phiacta.webhooks import repository
-from servicekit.db import Database
 from servicekit.logging import get_logger
 
 log = get_logger("phiacta.webhooks")
 CONSUMER = "webhooks"
-TIMEOUT_SECONDS = 10.0
 BATCH = 20
 """Due deliveries attempted per transaction; a full batch means more may be due at once."""
-POLL_SECONDS = 2.0
+LEASE = timedelta(seconds=3 * OutboundTask.timeout_seconds)
+"""How long a leased delivery stays out of other replicas' way; longer than any POST takes."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+@dataclass(frozen=True)
+class Outgoing:
+    """One POST to make: everything it needs, read before the transaction ended."""
+
+    delivery_id: uuid.UUID | None
+    """None for a test call, which is recorded nowhere."""
+    webhook_id: uuid.UUID
+    url: str
+    secret: str
+    seq: int
+    event_type: str
+    created_at: datetime
+    data: Any
 
 
 @dataclass(frozen=True)
@@ -42,15 +61,7 @@ class TestResult:
     error: str | None
 
 
-class WebhookDispatcher:
-    def __init__(self, db: Database, *, clock: Callable[[], datetime] = utc_now) -> None:
-        self.db = db
-        self.clock = clock
-        self.client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
+class WebhookDispatcher(OutboundTask):
     async def fan_out(self) -> int:
         """Create the deliveries of events not yet fanned out; how many were created."""
         created = 0
@@ -75,23 +86,50 @@ class WebhookDispatcher:
     async def deliver_due(self) -> int:
         """Attempt every due delivery once; how many were attempted."""
         now = self.clock()
+        outgoing = await self._lease_due(now)
+        outcomes = await asyncio.gather(*(self._post(post, now) for post in outgoing))
+        if outgoing:
+            await self._record(list(zip(outgoing, outcomes, strict=True)), now)
+        return len(outgoing)
+
+    async def _lease_due(self, now: datetime) -> list[Outgoing]:
+        outgoing = []
         async with self.db.session() as session:
-            due = await repository.due(session, now, BATCH)
-            for delivery in due:
+            for delivery in await repository.due(session, now, BATCH):
                 hook = await repository.get(session, delivery.webhook_id)
                 event = await repository.event(session, EVENT_STREAM, delivery.event_seq)
                 assert hook is not None and event is not None
-                await self._attempt(hook, delivery, event, now)
-        return len(due)
+                if hook.status == "disabled":
+                    delivery.status, delivery.last_error = "failed", "webhook disabled"
+                    continue
+                delivery.next_attempt_at = now + LEASE
+                seq, event_type, data, created_at = event
+                outgoing.append(
+                    Outgoing(delivery.id, hook.id, hook.url, hook.secret, seq, event_type,
+                             created_at, data)
+                )  # fmt: skip
+        return outgoing
 
-    async def _attempt(
-        self, hook: Webhook, delivery: WebhookDelivery, event: tuple, now: datetime
+    async def _record(
+        self, outcomes: list[tuple[Outgoing, tuple[int | None, str | None]]], now: datetime
     ) -> None:
-        if hook.status == "disabled":
-            delivery.status, delivery.last_error = "failed", "webhook disabled"
-            return
-        seq, event_type, data, created_at = event
-        status_code, failure = await self._post(hook, seq, event_type, created_at, data, now)
+        async with self.db.session() as session:
+            for post, (status_code, failure) in outcomes:
+                assert post.delivery_id is not None
+                delivery = await repository.delivery_for_update(session, post.delivery_id)
+                hook = await repository.get(session, post.webhook_id)
+                if delivery is None or hook is None:  # the webhook was deleted meanwhile
+                    continue
+                self._apply(hook, delivery, status_code, failure, now)
+
+    def _apply(
+        self,
+        hook: Webhook,
+        delivery: WebhookDelivery,
+        status_code: int | None,
+        failure: str | None,
+        now: datetime,
+    ) -> None:
         delivery.attempts += 1
         delivery.last_status_code = status_code
         delivery.last_error = failure
@@ -108,21 +146,15 @@ class WebhookDispatcher:
         hook.status = rules.status_after_failure(hook.failing_since, now)
         log.warning("webhook delivery failed", webhook_id=str(hook.id), status=hook.status)
 
-    async def _post(
-        self,
-        hook: Webhook,
-        seq: int,
-        event_type: str,
-        created_at: datetime,
-        data: object,
-        now: datetime,
-    ) -> tuple[int | None, str | None]:
-        body = rules.body_of(seq, event_type, created_at, data)
+    async def _post(self, post: Outgoing, now: datetime) -> tuple[int | None, str | None]:
+        if (problem := await self.blocked(post.url)) is not None:
+            return None, f"not sent: {problem}"
+        body = rules.body_of(post.seq, post.event_type, post.created_at, post.data)
         headers = rules.headers(
-            str(hook.id), seq, event_type, int(now.timestamp()), hook.secret, body
+            str(post.webhook_id), post.seq, post.event_type, int(now.timestamp()), post.secret, body
         )
         try:
-            response = await self.client.post(hook.url, content=body, headers=headers)
+            response = await self.client.post(post.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"[:500]
         if response.is_success:
@@ -132,19 +164,13 @@ class WebhookDispatcher:
     async def send_test(self, hook: Webhook) -> TestResult:
         """A signed ``webhook_test`` event, sent now and recorded nowhere."""
         now = self.clock()
-        status, failure = await self._post(
-            hook, 0, "webhook_test", now, {"webhook_id": str(hook.id)}, now
-        )
+        ping = {"webhook_id": str(hook.id)}
+        test = Outgoing(None, hook.id, hook.url, hook.secret, 0, "webhook_test", now, ping)
+        status, failure = await self._post(test, now)
         return TestResult(delivered=failure is None, status_code=status, error=failure)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """The background loop of one process: fan out, deliver, wait; until ``stop``."""
-        while not stop.is_set():
-            try:
-                await self.fan_out()
-                while await self.deliver_due() == BATCH:
-                    pass
-            except Exception:  # one bad round must not end delivery for good
-                log.exception("webhook round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
+    async def deliver_all_due(self) -> None:
+        """One round of the background loop: fan out, then deliver until nothing is due."""
+        await self.fan_out()
+        while await self.deliver_due() == BATCH:
+            pass

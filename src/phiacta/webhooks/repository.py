@@ -82,6 +82,12 @@ async def add_delivery(
     )
 
 
+async def delivery_for_update(
+    session: AsyncSession, delivery_id: uuid.UUID
+) -> WebhookDelivery | None:
+    return await session.get(WebhookDelivery, delivery_id, with_for_update=True)
+
+
 async def due(session: AsyncSession, now: datetime, limit: int) -> list[WebhookDelivery]:
     """Pending deliveries whose time has come, locked so that replicas share the work."""
     rows = await session.scalars(

@@ -23,7 +23,8 @@ async def create_webhook(
     body: WebhookCreate, actor: Actor = Depends(MANAGE), phiacta: Phiacta = Depends(phiacta_of)
 ) -> WebhookRead:
     async with phiacta.db.session() as session:
-        return service.read(await service.create(session, body, actor))
+        policy = phiacta.settings.outbound_policy
+        return service.read(await service.create(session, body, actor, policy))
 
 
 @router.get("", response_model=list[WebhookRead], operation_id="list_webhooks")
@@ -50,7 +51,8 @@ async def update_webhook(
     phiacta: Phiacta = Depends(phiacta_of),
 ) -> WebhookRead:
     async with phiacta.db.session() as session:
-        return service.read(await service.update(session, webhook_id, body, actor))
+        policy = phiacta.settings.outbound_policy
+        return service.read(await service.update(session, webhook_id, body, actor, policy))
 
 
 @router.delete("/{webhook_id}", status_code=204, operation_id="delete_webhook")

@@ -11,6 +11,7 @@ from phiacta.actor import Actor
 from phiacta.audit.repository import record
 from phiacta.errors import not_found
 from phiacta.models import Webhook, WebhookDelivery
+from phiacta.outbound import OutboundPolicy
 from phiacta.webhooks import repository
 from phiacta.webhooks.schemas import WebhookCreate, WebhookPatch, WebhookRead
 
@@ -26,7 +27,10 @@ def read(row: Webhook) -> WebhookRead:
     )
 
 
-async def create(session: AsyncSession, data: WebhookCreate, actor: Actor) -> Webhook:
+async def create(
+    session: AsyncSession, data: WebhookCreate, actor: Actor, policy: OutboundPolicy
+) -> Webhook:
+    policy.refuse_blocked({"url": str(data.url)})
     row = Webhook(
         owner_id=actor.agent_id,
         url=str(data.url),
@@ -54,8 +58,13 @@ async def listing(session: AsyncSession, actor: Actor) -> list[Webhook]:
 
 
 async def update(
-    session: AsyncSession, webhook_id: uuid.UUID, data: WebhookPatch, actor: Actor
+    session: AsyncSession,
+    webhook_id: uuid.UUID,
+    data: WebhookPatch,
+    actor: Actor,
+    policy: OutboundPolicy,
 ) -> Webhook:
+    policy.refuse_blocked({"url": None if data.url is None else str(data.url)})
     row = await get(session, webhook_id, actor)
     if data.url is not None:
         row.url = str(data.url)

@@ -25,13 +25,22 @@ Headers = dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def phiacta_settings(make_database: Callable[[str], str]) -> Settings:
+def settings_overrides() -> dict[str, Any]:
+    """Settings a test module changes (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def phiacta_settings(
+    make_database: Callable[[str], str], settings_overrides: dict[str, Any]
+) -> Settings:
     return Settings(
         _env_file=None,
         database_url=make_database("phiacta"),
         environment="development",
         api_key_salt="test-pepper",
         log_level="warning",
+        **settings_overrides,
     )
 
 
@@ -58,17 +67,33 @@ def bearer(key: str) -> Headers:
     return {"Authorization": f"Bearer {key}"}
 
 
+KeyFor = Callable[..., Awaitable[Headers]]
+
+
 @pytest.fixture(scope="module")
-async def admin(runtime: Phiacta) -> Headers:
-    async with runtime.db.session() as session:
-        created = await create_agent(
-            session,
-            runtime.api_keys,
-            AgentCreate(name="bootstrap admin", agent_type="human", scopes=["admin"]),
-            None,
-        )
-    assert created.key is not None
-    return bearer(created.key.api_key)
+def key_for() -> KeyFor:
+    """Factory: the bearer headers of a new agent of ``runtime`` holding ``scopes``, made the
+    way ``suite phiacta create-agent`` makes one (for tests that build their own app)."""
+
+    async def make(
+        runtime: Phiacta, scopes: Iterable[str], name: str = "agent", agent_type: str = "ai"
+    ) -> Headers:
+        async with runtime.db.session() as session:
+            created = await create_agent(
+                session,
+                runtime.api_keys,
+                AgentCreate(name=name, agent_type=agent_type, scopes=list(scopes)),  # type: ignore[arg-type]
+                None,
+            )
+        assert created.key is not None
+        return bearer(created.key.api_key)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+async def admin(runtime: Phiacta, key_for: KeyFor) -> Headers:
+    return await key_for(runtime, ["admin"], "bootstrap admin", "human")
 
 
 MakeAgent = Callable[..., Awaitable[tuple[str, Headers]]]

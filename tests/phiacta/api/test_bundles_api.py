@@ -271,3 +271,51 @@ async def test_bundles_need_bundles_write(
 ) -> None:
     response = await client.post("/v1/bundles", json=_bundle(fresh_ns), headers=writer)
     assert response.status_code == 403
+
+
+async def test_a_cycle_closed_through_stored_edges_is_refused(
+    client: httpx.AsyncClient, extension: Headers, fresh_ns: str
+) -> None:
+    doi = f"10.5555/{uuid.uuid4().hex[:8]}"
+    # Claim P depends on the paper `doi`, which is not here yet: a pending reference.
+    citing = _bundle(fresh_ns, edges=[], artifacts=[])
+    citing["edges"] = [
+        {"source_temp_id": "c1", "target_external_ref": doi, "edge_type": "depends_on"}
+    ]
+    first = (await client.post("/v1/bundles", json=citing, headers=extension)).json()
+    cited_by = first["created_claims"][0]["id"]
+    # The paper arrives, and its anchor depends on P: resolving the reference would close
+    # anchor -> P -> anchor, a cycle no edge of this bundle alone shows.
+    arriving = _bundle(fresh_ns, edges=[], artifacts=[])
+    arriving["source"]["external_ref"] = doi
+    arriving["edges"] = [{"source_temp_id": "c1", "target_id": cited_by, "edge_type": "depends_on"}]
+    refused = await client.post("/v1/bundles", json=arriving, headers=extension)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "BUNDLE_VALIDATION_FAILED"
+    assert [(d["field"], d["code"]) for d in error["details"]] == [("source.external_ref", "CYCLE")]
+    # Nothing of the refused bundle stayed; without the closing edge the paper is accepted
+    # and the reference resolves.
+    arriving["idempotency_key"] += "-fixed"
+    arriving["edges"] = [{"source_temp_id": "c1", "target_id": cited_by, "edge_type": "supports"}]
+    accepted = await client.post("/v1/bundles", json=arriving, headers=extension)
+    assert accepted.status_code == 201, accepted.text
+    assert [r["status"] for r in accepted.json()["resolved_references"]] == ["resolved"]
+
+
+async def test_an_edge_to_the_bundles_own_source_cannot_hide_a_cycle(
+    client: httpx.AsyncClient, extension: Headers, fresh_ns: str
+) -> None:
+    doi = f"10.5555/{uuid.uuid4().hex[:8]}"
+    bundle = _bundle(fresh_ns, edges=[], artifacts=[])
+    bundle["source"]["external_ref"] = doi
+    bundle["claims"][0]["attrs"] = {"anchor": True}  # c1 is the paper's anchor claim
+    bundle["edges"] = [
+        {"source_temp_id": "c1", "target_temp_id": "c2", "edge_type": "derives_from"},
+        {"source_temp_id": "c2", "target_external_ref": doi, "edge_type": "derives_from"},
+    ]
+    refused = await client.post("/v1/bundles", json=bundle, headers=extension)
+    assert refused.status_code == 422, refused.text
+    assert [(d["field"], d["code"]) for d in refused.json()["error"]["details"]] == [
+        ("edges[1].target_external_ref", "CYCLE")
+    ]

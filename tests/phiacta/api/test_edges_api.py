@@ -109,3 +109,20 @@ async def test_only_the_creator_or_claims_write_deletes(
     edge = (await _edge(client, bundler, a["id"], b["id"], "related_to")).json()
     assert (await client.delete(f"/v1/edges/{edge['id']}", headers=other)).status_code == 403
     assert (await client.delete(f"/v1/edges/{edge['id']}", headers=writer)).status_code == 204
+
+
+async def test_edges_pinned_to_a_superseded_version_are_listed_as_stale(
+    client: httpx.AsyncClient, writer: Headers, fresh_ns: str, make_claim: Factory
+) -> None:
+    a, b = await make_claim(fresh_ns, "evidence"), await make_claim(fresh_ns, "hypothesis")
+    pinned = (await _edge(client, writer, a["id"], b["id"], "supports")).json()
+    fresh = (await _edge(client, writer, b["id"], a["id"], "responds_to")).json()
+    stale = {"claim_id": a["id"], "stale": "true"}
+    assert (await client.get("/v1/edges", params=stale, headers=writer)).json()["edges"] == []
+    revised = await client.patch(f"/v1/claims/{b['id']}", json={"content": "v2"}, headers=writer)
+    assert revised.status_code == 200
+    listed = (await client.get("/v1/edges", params=stale, headers=writer)).json()["edges"]
+    # The edge into b's first version stays pinned and is now to be re-asserted; the edge from
+    # it into the live claim a is not stale.
+    assert [edge["id"] for edge in listed] == [pinned["id"]]
+    assert fresh["id"] not in {edge["id"] for edge in listed}

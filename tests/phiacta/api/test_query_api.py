@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from servicekit.embeddings import create_embedder
+
 Headers = dict[str, str]
 Factory = Callable[..., Awaitable[Any]]
 
@@ -52,6 +54,29 @@ async def test_search_modes(
     assert top["claim"]["id"] == felines["id"]
     assert set(top["ranks"]) == {"semantic", "fulltext"}
     assert "<em>cats</em>" in top["highlight"]
+
+
+async def test_search_answers_from_full_text_when_the_embedder_is_down(
+    client: httpx.AsyncClient, reader: Headers, fresh_ns: str, make_claim: Factory, runtime: Any
+) -> None:
+    wanted = await make_claim(fresh_ns, "Octopuses have three hearts")
+    # An OpenAI-compatible endpoint nothing listens on: every embedding call fails.
+    unreachable = create_embedder(
+        "openai", model="text-embedding-3-small", dimensions=384,
+        base_url="http://127.0.0.1:9/v1", api_key="sk-unused", timeout=2,
+    )  # fmt: skip
+    working, runtime.query.embedder = runtime.query.embedder, unreachable
+    try:
+        for mode in ("hybrid", "semantic"):
+            body = await _search(
+                client, reader, query="octopuses hearts", mode=mode,
+                filters={"namespace_prefix": fresh_ns},
+            )  # fmt: skip
+            assert [hit["claim"]["id"] for hit in body["results"]] == [wanted["id"]], mode
+            assert body["query_embedding_model"] is None
+    finally:
+        runtime.query.embedder = working
+        await unreachable.aclose()
 
 
 async def test_search_filters_and_retraction(
@@ -111,6 +136,54 @@ async def test_traversal_on_a_cyclic_graph(
 
     capped = (await _traverse(client, reader, start=a, max_depth=5, max_nodes=2)).json()
     assert capped["graph_stats"]["truncated"] and capped["graph_stats"]["total_nodes"] == 2
+    kept = {n["claim"]["id"] for n in capped["nodes"]}
+    assert capped["edges"] and all(
+        {e["source_id"], e["target_id"]} <= kept for e in capped["edges"]
+    )  # no edge leads to a node the cap left out
+
+
+async def test_traversal_can_float_to_the_latest_versions(
+    client: httpx.AsyncClient, reader: Headers, writer: Headers, fresh_ns: str, make_claim: Factory
+) -> None:
+    a, b1, c = [(await make_claim(fresh_ns, name))["id"] for name in ("a", "b", "c")]
+    await _link(client, writer, a, b1, "supports")  # pinned to b's first version
+    await _link(client, writer, b1, c, "depends_on")
+    patched = await client.patch(f"/v1/claims/{b1}", json={"content": "b, revised"}, headers=writer)
+    b2 = patched.json()["id"]
+
+    pinned = (await _traverse(client, reader, start=a, direction="outgoing", max_depth=3)).json()
+    assert [(n["claim"]["id"], n["depth"]) for n in pinned["nodes"]] == [(a, 0), (b1, 1), (c, 2)]
+
+    floated = (
+        await _traverse(
+            client, reader, start=a, direction="outgoing", max_depth=3, float_to_latest=True,
+            edge_types=["supports", "depends_on"],
+        )
+    ).json()  # fmt: skip
+    nodes = {n["claim"]["id"]: (n["depth"], n["floated_from"]) for n in floated["nodes"]}
+    # b is reported as its latest version, and the walk still follows the old version's edges.
+    assert nodes == {a: (0, []), b2: (1, [b1]), c: (2, [])}
+    assert {(e["source_id"], e["target_id"]) for e in floated["edges"]} == {(a, b1), (b1, c)}
+    assert floated["graph_stats"]["total_nodes"] == 3
+
+
+async def test_traversal_infers_what_transitive_types_imply(
+    client: httpx.AsyncClient, reader: Headers, writer: Headers, fresh_ns: str, make_claim: Factory
+) -> None:
+    a, b, c = [(await make_claim(fresh_ns, name))["id"] for name in ("a", "b", "c")]
+    await _link(client, writer, a, b, "depends_on")
+    await _link(client, writer, b, c, "depends_on")
+    plain = (await _traverse(client, reader, start=a, direction="outgoing")).json()
+    assert not any(e["inferred"] for e in plain["edges"])
+    body = (
+        await _traverse(client, reader, start=a, direction="outgoing", infer_transitive=True)
+    ).json()
+    (implied,) = [e for e in body["edges"] if e["inferred"]]
+    assert (implied["source_id"], implied["target_id"], implied["edge_type"]) == (
+        a, c, "depends_on",
+    )  # fmt: skip
+    assert implied["path"] == [a, b, c] and implied["id"] is None
+    assert body["graph_stats"]["total_edges"] == 2  # stored edges only
 
 
 async def test_traversal_limits(

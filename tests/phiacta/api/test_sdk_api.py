@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from phiacta.cli import cli
 from phiacta.sdk.client import NotFoundError, PhiactaClient, ValidationError
-from phiacta.sdk.extension import Source
+from phiacta.sdk.extension import QueryRequest, Source
 from phiacta.sdk.markdown_notes import parse_notes
+from phiacta.sdk.search_extension import SearchExtension
 from servicekit.testing.server import serve_in_loop
 
 Headers = dict[str, str]
@@ -57,3 +58,27 @@ async def test_ingest_notes_command(
         result = await asyncio.to_thread(CliRunner().invoke, cli, args)
     assert result.exit_code == 0, result.output
     assert "(accepted): 2 claims" in result.stdout
+
+
+async def test_the_search_output_extension_answers_from_the_graph(
+    phiacta_app: Any, make_agent: Factory, fresh_ns: str
+) -> None:
+    _, headers = await make_agent(["bundles:write", "claims:read", "search:read"], "out")
+    key = headers["Authorization"].removeprefix("Bearer ")
+    transport = httpx.ASGITransport(app=phiacta_app[0])
+    async with PhiactaClient("http://testserver", key, backoff=(), transport=transport) as client:
+        notes = parse_notes("- Mitochondria produce ATP\n- Ribosomes build proteins")
+        source = Source(source_type="markdown_note", title="cells.md")
+        await client.submit_bundle(notes, source, "cells-1", namespace=fresh_ns)
+        extension = SearchExtension(client)
+        answer = await extension.query(
+            QueryRequest(
+                query="mitochondria", top_k=5, filters={"namespace_prefix": fresh_ns},
+                include=["edges"],
+            )
+        )  # fmt: skip
+    assert answer.total_matches >= 1
+    top = answer.results[0]
+    assert top["content"] == "Mitochondria produce ATP"
+    assert "<em>" in top["highlight"]
+    assert [edge["edge_type"] for edge in top["edges"]] == ["related_to"]

@@ -29,7 +29,9 @@ async def server(make_database: Callable[[str], str]) -> AsyncIterator[dict[str,
         environment="development",
         api_key_salt="pepper",
         webhook_delivery=False,
-        ws_ping_seconds=0.3,
+        # Short enough for the silent-client test, long enough that a subscriber busy making
+        # claims on a loaded machine is not taken for a silent one.
+        ws_ping_seconds=1.5,
         ws_max_connections_per_key=2,
     )
     app = build_app(settings)

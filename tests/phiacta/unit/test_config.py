@@ -7,8 +7,17 @@ from pydantic import ValidationError
 
 from phiacta.config import Settings
 
+SERVER = "postgresql+asyncpg://phiacta:secret@db.example:5432/phiacta"
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATABASE_URL", "ENVIRONMENT", "API_KEY_SALT", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
 
 def test_guide_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", SERVER)
     monkeypatch.setenv("API_KEY_SALT", "pepper")
     settings = Settings(_env_file=None)
     assert settings.environment == "production"
@@ -22,15 +31,28 @@ def test_guide_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not settings.auto_migrate
 
 
-def test_production_requires_the_api_key_salt() -> None:
+def test_production_requires_the_api_key_salt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", SERVER)
     with pytest.raises(ValidationError, match="API_KEY_SALT is required in production"):
         Settings(_env_file=None)
     assert Settings(_env_file=None, environment="development").api_key_salt is None
 
 
+def test_the_embedded_database_is_a_local_development_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).environment == "development"
+    monkeypatch.setenv("DATABASE_URL", " ")  # blank: still the embedded database
+    assert Settings(_env_file=None).auto_migrate
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="API_KEY_SALT"):
+        Settings(_env_file=None)
+
+
 def test_cors_origins_is_a_json_array_and_never_a_wildcard_in_production(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("DATABASE_URL", SERVER)
     monkeypatch.setenv("API_KEY_SALT", "pepper")
     monkeypatch.setenv("CORS_ORIGINS", '["http://localhost:3000", "https://app.example"]')
     settings = Settings(_env_file=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,6 +11,9 @@ from rich.console import Console
 from curiouscore.config import Settings
 from servicekit.cli import fail, service_cli
 from servicekit.errors import ServiceError
+
+if TYPE_CHECKING:
+    from curiouscore.challenges.seed import SeedReport
 
 cli = service_cli("CuriousCore: gamified learning with an LLM Game Master.")
 console = Console()
@@ -27,23 +30,30 @@ def migrate() -> None:
 
 
 @cli.command()
-def seed() -> None:
+def seed(
+    restore: Annotated[
+        bool,
+        typer.Option(help="Put edited built-in challenges back to their shipped content."),
+    ] = False,
+) -> None:
     """Load the built-in challenges (idempotent: re-running changes nothing)."""
     from curiouscore.challenges.seed import seed as load
 
-    async def main() -> object:
+    async def main() -> SeedReport:
         from curiouscore.runtime import open_curiouscore
 
         async with open_curiouscore(Settings()) as core:
-            return await load(core.db)
+            return await load(core.db, restore=restore)
 
     report = asyncio.run(main())
-    for title in report.created:  # type: ignore[attr-defined]
+    for title in report.created:
         console.print(f"[green]created[/green] {title}")
-    for title in report.updated:  # type: ignore[attr-defined]
+    for title in report.updated:
         console.print(f"[yellow]updated[/yellow] {title}")
-    for title in report.unchanged:  # type: ignore[attr-defined]
+    for title in report.unchanged:
         console.print(f"unchanged {title}")
+    for title in report.kept:
+        console.print(f"kept {title} (edited since it was seeded; --restore resets it)")
 
 
 @cli.command("create-admin")

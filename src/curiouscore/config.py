@@ -62,6 +62,8 @@ class Settings(LLMSettings):
     max_failed_evaluations: int = Field(default=2, ge=1)
     """After this many CHAT evaluations lost to an LLM failure, the learner may move on."""
     max_answer_chars: int = Field(default=5000, ge=1)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """Larger request bodies get 413 before they are read (the biggest, a challenge, is ~100 KB)."""
 
     auth_rate_limit: str = "10/minute"
     """Register, login and refresh attempts per client IP; ``;`` separates limits."""

@@ -45,8 +45,6 @@ class CuriousCore:
     play: PlayService
     progress: ProgressService
     authoring: AuthoringService
-    llm: LLMClient
-    limiter: RateLimiter
     auth_limit: Callable[..., Awaitable[None]]
 
 
@@ -92,8 +90,6 @@ async def open_curiouscore(settings: Settings) -> AsyncIterator[CuriousCore]:
         ),
         progress=ProgressService(db),
         authoring=AuthoringService(db, game_master),
-        llm=llm,
-        limiter=limiter,
         auth_limit=limiter.limit(*settings.auth_rate_limit.split(";"), group="auth"),
     )
     try:

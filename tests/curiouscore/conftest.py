@@ -46,12 +46,15 @@ class ScriptedGameMaster:
     calls: list[str] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
     """The last user message of each call, for assertions on what a role was told."""
+    conversations: list[list[Message]] = field(default_factory=list)
+    """Every call's whole message list (system prompt and history included)."""
 
     def reset(self) -> None:
         for queue in (self.lem, self.teach, self.narration, self.hints):
             queue.clear()
         self.calls.clear()
         self.prompts.clear()
+        self.conversations.clear()
 
     async def __call__(self, messages: list[Message]) -> Any:
         system = messages[0]["content"]
@@ -67,6 +70,7 @@ class ScriptedGameMaster:
             role, queue = "teach", self.teach
         self.calls.append(role)
         self.prompts.append(messages[-1]["content"])
+        self.conversations.append(list(messages))
         item = queue.popleft() if queue else None
         if item == "slow":
             await asyncio.sleep(60)  # cancelled by the LLM timeout

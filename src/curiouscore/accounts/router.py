@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
 from curiouscore.accounts.schemas import (
     Credentials,
+    LogoutRequest,
     ProfileUpdate,
     RefreshRequest,
     Registration,
@@ -16,6 +18,7 @@ from curiouscore.accounts.schemas import (
     UserOut,
 )
 from curiouscore.dependencies import Admin, Core, Learner, auth_rate_limit
+from servicekit.auth import Principal, current_principal
 
 router = APIRouter(tags=["auth"])
 limited = [Depends(auth_rate_limit)]
@@ -39,9 +42,16 @@ async def refresh(body: RefreshRequest, cc: Core) -> TokenPair:
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(principal: Learner, cc: Core) -> None:
-    """End this login session: its refresh token and access tokens stop working at once."""
-    await cc.accounts.logout(principal.session_id)
+async def logout(
+    cc: Core,
+    principal: Annotated[Principal, Depends(current_principal)],
+    body: LogoutRequest | None = None,
+) -> None:
+    """End a login session, named by the bearer access token or by ``{refresh_token}`` alone
+    (no ``Authorization`` header: how a client whose access token expired logs out). Its
+    refresh and access tokens stop working at once."""
+    refresh_token = body.refresh_token if body is not None else None
+    await cc.accounts.logout(principal.session_id, refresh_token)
 
 
 @router.get("/auth/me", response_model=UserOut)

@@ -63,9 +63,17 @@ class AccountService:
             raise Unauthorized("Account no longer exists", code="invalid_token")
         return self._pair(user, issued.token, issued.claims.session_id)
 
-    async def logout(self, session_id: str | None) -> None:
-        if session_id is not None:
+    async def logout(self, session_id: str | None, refresh_token: str | None) -> None:
+        """Revoke the session a refresh token belongs to, else the caller's own session."""
+        if refresh_token is not None:
+            try:
+                await self.sessions.revoke(refresh_token)
+            except AuthError as exc:
+                raise Unauthorized(str(exc), code=exc.code) from exc
+        elif session_id is not None:
             await self.sessions.revoke_session(session_id)
+        else:
+            raise Unauthorized("Not authenticated")
 
     async def get(self, user_id: str) -> User:
         async with self.db.session() as db:
@@ -97,15 +105,21 @@ class AccountService:
         return await self.get(str(user_id))
 
     async def create_admin(self, email: str, password: str, username: str | None) -> User:
-        """The bootstrap admin (CLI): a new account, or an existing one promoted."""
+        """The bootstrap admin (CLI): a new account, or an existing one promoted.
+
+        Promoting sets a new password, so the account's earlier logins are revoked: whoever
+        held them must log in again with the password the operator chose.
+        """
         email = normalise_email(email)
         async with self.db.session() as db:
             existing = await repository.by_email(db, email)
             if existing is not None:
                 existing.role = ADMIN
                 existing.password_hash = await self.hasher.hash_async(password)
-                return existing
-        return await self._add_user(email, password, username, role=ADMIN)
+        if existing is None:
+            return await self._add_user(email, password, username, role=ADMIN)
+        await self.sessions.revoke_subject(str(existing.id))
+        return existing
 
     async def _add_user(
         self, email: str, password: str, username: str | None, *, role: str

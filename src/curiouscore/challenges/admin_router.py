@@ -50,11 +50,7 @@ async def create(body: ChallengeCreate, _: Admin, cc: Core) -> ChallengeAdmin:
 @router.get("/models")
 async def models(_: Admin, cc: Core) -> ModelOverview:
     """Which model each challenge's LLM roles use, and which providers are usable now."""
-    return ModelOverview(
-        default_model=cc.settings.default_model,
-        configured_providers=cc.llm.configured_providers(),
-        assignments=await cc.challenges.model_assignments(),
-    )
+    return await cc.authoring.model_overview()
 
 
 @router.post("/verify-prompt")

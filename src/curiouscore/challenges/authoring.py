@@ -1,4 +1,4 @@
-"""Prompt quality checks (spec tiers 1-3) for simple challenges."""
+"""Authoring aids: the model overview, prompt quality checks (spec tiers 1-3) and test runs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 
 from curiouscore.challenges import repository
 from curiouscore.challenges.prompt_checks import check_prompt, recommendation
-from curiouscore.challenges.schemas import PromptCheckRequest
+from curiouscore.challenges.schemas import ModelAssignment, ModelOverview, PromptCheckRequest
 from curiouscore.challenges.service import rendered_prompt
+from curiouscore.engine.grading import clamp_llm_score
 from curiouscore.engine.simple_mode import ProgressTracking, metadata_contract, split_metadata
 from curiouscore.play.game_master import GameMaster
 from servicekit.db import Database
@@ -24,6 +25,19 @@ class AuthoringService:
         self.db = db
         self.gm = game_master
 
+    async def model_overview(self) -> ModelOverview:
+        """Which model each challenge's LLM roles use, and which providers are usable now."""
+        async with self.db.session() as db:
+            rows = await repository.with_model(db)
+        return ModelOverview(
+            default_model=self.gm.settings.default_model,
+            configured_providers=self.gm.llm.configured_providers(),
+            assignments=[
+                ModelAssignment(challenge_id=c.id, title=c.title, llm_model=c.llm_model or "")
+                for c in rows
+            ],
+        )
+
     async def verify_prompt(self, request: PromptCheckRequest) -> dict[str, Any]:
         report = check_prompt(request.system_prompt)
         review: dict[str, Any] | None = None
@@ -37,7 +51,7 @@ class AuthoringService:
                 review = {
                     "feedback": str(data.get("feedback", "")),
                     "suggestions": [str(s) for s in data.get("suggestions", [])][:10],
-                    "confidence": max(0, min(100, int(data.get("confidence", 0)))),
+                    "confidence": clamp_llm_score(data.get("confidence"), 100),
                 }
             except LLMError:
                 review = {
@@ -66,7 +80,7 @@ class AuthoringService:
             raise NotFound("Challenge not found")
         if challenge.challenge_type != "simple":
             raise ServiceError("Test runs are for simple challenges only", code="not_simple")
-        model = challenge.llm_model or self.gm.settings.default_model
+        model = self.gm.model_for(challenge.llm_model)
         if model is None:
             raise ServiceError(
                 "No model configured: set the challenge's model or DEFAULT_LLM_PROVIDER and "

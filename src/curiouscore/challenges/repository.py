@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from curiouscore.models import Challenge, ChallengeStep, ChallengeVersion
+from curiouscore.models import Challenge, ChallengeStep, ChallengeVersion, GameSession
 
 _STEP_COUNT = (
     select(func.count(ChallengeStep.id))
@@ -140,3 +140,11 @@ async def with_model(db: AsyncSession) -> list[Challenge]:
             select(Challenge).where(Challenge.llm_model.is_not(None)).order_by(Challenge.title)
         )
     )
+
+
+async def has_sessions(db: AsyncSession, challenge_id: uuid.UUID) -> bool:
+    return bool(await db.scalar(select(exists().where(GameSession.challenge_id == challenge_id))))
+
+
+async def assigned_model(db: AsyncSession, challenge_id: uuid.UUID) -> str | None:
+    return await db.scalar(select(Challenge.llm_model).where(Challenge.id == challenge_id))

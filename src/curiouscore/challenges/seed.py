@@ -1,8 +1,10 @@
 """The seed challenges: YAML files in ``curiouscore/content`` loaded with stable ids.
 
 Ids derive from each file's ``slug`` (uuid5), so re-running the seed finds the same rows and
-changes nothing unless the file changed; a changed file updates its challenge in place (sessions
-keep playing the version they started).
+changes nothing. A seeded challenge whose content differs from its file (an admin edited or
+deactivated it, or this release ships a new text) is kept as it is: ``suite up`` seeds at every
+start and must not undo an admin's work. ``restore=True`` (``seed --restore``) puts the shipped
+content back; sessions keep playing the version they started.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class SeedReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    """Differ from their file and were left alone (no ``restore``)."""
 
 
 def challenge_id_for(slug: str) -> uuid.UUID:
@@ -71,7 +75,9 @@ def builtin_seeds() -> list[SeedChallenge]:
     return [parse_seed(entry.read_text(encoding="utf-8"), source=entry.name) for entry in files]
 
 
-async def seed(db: Database, seeds: list[SeedChallenge] | None = None) -> SeedReport:
+async def seed(
+    db: Database, seeds: list[SeedChallenge] | None = None, *, restore: bool = False
+) -> SeedReport:
     report = SeedReport()
     for item in seeds if seeds is not None else builtin_seeds():
         async with db.session() as session:
@@ -86,6 +92,9 @@ async def seed(db: Database, seeds: list[SeedChallenge] | None = None) -> SeedRe
             rows = await repository.steps(session, item.id)
             if _same(existing, rows, item):
                 report.unchanged.append(title)
+                continue
+            if not restore:
+                report.kept.append(title)
                 continue
             for name, value in item.challenge.items():
                 setattr(existing, name, value)

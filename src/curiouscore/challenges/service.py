@@ -18,7 +18,6 @@ from curiouscore.challenges.schemas import (
     ChallengePage,
     ChallengePublic,
     ChallengeUpdate,
-    ModelAssignment,
     StepCreate,
     StepOut,
     StepUpdate,
@@ -33,7 +32,7 @@ from curiouscore.engine.definitions import (
 )
 from curiouscore.models import Challenge, ChallengeStep
 from servicekit.db import Database
-from servicekit.errors import NotFound, ServiceError, Unprocessable
+from servicekit.errors import Conflict, NotFound, ServiceError, Unprocessable
 
 _CACHED_VERSIONS = 256
 
@@ -106,10 +105,9 @@ def build_definition(
         system_prompt=prompt,
         description=challenge.description,
         difficulty=challenge.difficulty,
-        extra={
-            "llm_model": challenge.llm_model,
-            "progress_tracking": (challenge.custom_variables or {}).get("progress_tracking"),
-        },
+        # The model is operations, not content: it is read live (``assigned_model``), so a
+        # change reaches running sessions and makes no new version.
+        extra={"progress_tracking": (challenge.custom_variables or {}).get("progress_tracking")},
     )
 
 
@@ -172,6 +170,10 @@ class ChallengeService:
             raise NotFound("Challenge version not found")
         return self._remember(ChallengeDefinition.from_dict(stored.definition))
 
+    async def assigned_model(self, db: AsyncSession, challenge_id: uuid.UUID) -> str | None:
+        """The ``provider/model`` an admin assigned to the challenge now, if any."""
+        return await repository.assigned_model(db, challenge_id)
+
     def _remember(self, definition: ChallengeDefinition) -> ChallengeDefinition:
         self._versions[(definition.challenge_id, definition.version)] = definition
         while len(self._versions) > _CACHED_VERSIONS:
@@ -179,14 +181,6 @@ class ChallengeService:
         return definition
 
     # -- authoring -----------------------------------------------------------------------------
-
-    async def model_assignments(self) -> list[ModelAssignment]:
-        async with self.db.session() as db:
-            rows = await repository.with_model(db)
-        return [
-            ModelAssignment(challenge_id=c.id, title=c.title, llm_model=c.llm_model or "")
-            for c in rows
-        ]
 
     async def page(
         self, *, page: int, limit: int, search: str | None, difficulty: str | None
@@ -236,8 +230,16 @@ class ChallengeService:
         return _admin(*row)
 
     async def delete(self, challenge_id: uuid.UUID) -> None:
+        """Only a challenge nobody has played: sessions' event logs are an audit trail that is
+        never deleted (the guide), so a played challenge is deactivated instead."""
         async with self.db.session() as db:
             challenge = await self._get(db, challenge_id, lock=True)
+            if await repository.has_sessions(db, challenge_id):
+                raise Conflict(
+                    "This challenge has been played and its sessions are kept: deactivate it "
+                    "instead (PATCH /admin/challenges/{id}/activation)",
+                    code="challenge_played",
+                )
             await db.delete(challenge)
 
     async def add_step(self, challenge_id: uuid.UUID, request: StepCreate) -> StepOut:

@@ -21,6 +21,10 @@ class StepType(StrEnum):
     CONTINUE_GATE = "CONTINUE_GATE"
 
 
+CHOICE_STEP_TYPES = frozenset({StepType.MCQ_SINGLE, StepType.MCQ_MULTI, StepType.TRUE_FALSE})
+"""Step types answered by picking options (their ``ui_mode`` strings compare equal too)."""
+
+
 class ChallengeType(StrEnum):
     simple = "simple"
     advanced = "advanced"

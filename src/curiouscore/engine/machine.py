@@ -572,18 +572,20 @@ class Game:
             step = self.challenge.step(index)
             asked = replace(step, step_type=StepType.MCQ_SINGLE, options=tuple(turn.options))
             chosen = choice_index(asked, answer)
-            correct = turn.correct_answer is not None and chosen == turn.correct_answer
             text = turn.options[chosen]
+            correct: bool | None = None
+            note = "[No answer key came with this question: grade the choice yourself.]"
+            if turn.correct_answer is not None:
+                correct = chosen == turn.correct_answer
+                verdict = "correct" if correct else "incorrect"
+                note = f"[The engine graded this choice as {verdict}.]"
             draft.emit(
                 EventType.USER_SUBMITTED_ANSWER,
                 {"step_index": index, "answer": chosen, "text": text, "correct": correct},
             )
-            verdict = "correct" if correct else "incorrect"
-            draft.task(
-                TaskKind.teach,
-                f"{text}\n[The engine graded this choice as {verdict}.]",
-                scorable=correct,
-            )
+            # Without a key the engine cannot grade, so the model's score stands (clamped), as
+            # for free text; a wrong choice against a key earns nothing whatever it proposes.
+            draft.task(TaskKind.teach, f"{text}\n{note}", scorable=correct is not False)
             return draft.decision
         text = self._free_text(answer)
         draft.emit(
@@ -601,10 +603,10 @@ class Game:
                 {"step_index": index, "kind": "teaching", "content": TEACHING_UNAVAILABLE},
             )
             return
+        # Hints taken lower what is left to earn, as on an authored step.
+        remaining = state.max_possible_score - state.total_score - state.steps[index].deducted
         directive = read_reply(
-            result.text,
-            remaining_budget=state.max_possible_score - state.total_score,
-            allow_score=task.scorable,
+            result.text, remaining_budget=max(0, remaining), allow_score=task.scorable
         )
         turn = SimpleTurn(
             ui_mode=directive.ui_mode,

@@ -10,6 +10,7 @@ engine's own ``passing_score`` arithmetic, never by the model's claim.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,10 +58,23 @@ def split_metadata(reply: str) -> tuple[str, dict[str, Any] | None]:
     if not blocks:
         return visible, None
     try:
-        metadata = json.loads(blocks[-1].group("body"))
-    except json.JSONDecodeError:
+        metadata = json.loads(
+            blocks[-1].group("body"), parse_float=_finite, parse_constant=_not_a_number
+        )
+    except ValueError:  # invalid JSON, or NaN/Infinity, which no event could store
         return visible, None
     return visible, metadata if isinstance(metadata, dict) else None
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _not_a_number(name: str) -> float:
+    raise ValueError(f"{name} is not a number")
 
 
 def read_reply(reply: str, *, remaining_budget: int, allow_score: bool) -> Directive:

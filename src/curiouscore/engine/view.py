@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from curiouscore.engine.definitions import ChallengeDefinition, StepType
+from curiouscore.engine.definitions import CHOICE_STEP_TYPES, ChallengeDefinition, StepType
 from curiouscore.engine.machine import Rules
 from curiouscore.engine.state import ACTIVE, SessionState
-
-_CHOICE_MODES = {StepType.MCQ_SINGLE.value, StepType.MCQ_MULTI.value, StepType.TRUE_FALSE.value}
 
 
 def ui_response(
@@ -50,6 +48,21 @@ def ui_response(
         ),
         "hints_used": state.hints_used,
         "mistakes_count": state.mistakes_count,
+        "steps": [
+            {
+                "step_index": number,
+                "title": definition.title,
+                "attempts": record.attempts,
+                "score": record.best_score,
+                "max_score": record.max_score,
+                "passed": record.passed,
+                "done": record.done,
+                "hints_used": record.hints_used,
+            }
+            for number, (definition, record) in enumerate(
+                zip(challenge.steps, state.steps, strict=False)
+            )
+        ],
         "options": None,
         "can_continue": False,
         "hints_remaining": 0,
@@ -71,7 +84,7 @@ def ui_response(
         body["can_continue"] = state.simple.ui_mode == StepType.CONTINUE_GATE.value
         body.update(state.simple.progress)
         return body
-    if state.ui_mode in _CHOICE_MODES:
+    if state.ui_mode in CHOICE_STEP_TYPES:
         body["options"] = list(step.choices)
     body["can_continue"] = step.step_type is StepType.CONTINUE_GATE or (
         step.step_type is StepType.CHAT

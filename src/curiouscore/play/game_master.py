@@ -16,7 +16,7 @@ from typing import Any
 import limits
 
 from curiouscore.config import Settings
-from curiouscore.engine.definitions import ChallengeDefinition, StepType
+from curiouscore.engine.definitions import CHOICE_STEP_TYPES, ChallengeDefinition
 from curiouscore.engine.machine import LLMTask, TaskKind, TaskResult
 from curiouscore.engine.simple_mode import ProgressTracking, metadata_contract
 from curiouscore.engine.state import SessionState
@@ -89,8 +89,9 @@ class GameMaster:
             limits.parse(f"{settings.llm_max_requests_per_day}/day"),
         ]
 
-    def model_for(self, challenge: ChallengeDefinition) -> str | None:
-        return challenge.extra.get("llm_model") or self.settings.default_model
+    def model_for(self, assigned: str | None) -> str | None:
+        """The challenge's assigned model, else the service default; None: no LLM at all."""
+        return assigned or self.settings.default_model
 
     async def within_budget(self, user_id: str) -> bool:
         """Spend one of the user's LLM requests (per minute and per day); False when none is
@@ -99,9 +100,8 @@ class GameMaster:
         return decision.allowed
 
     async def run(
-        self, task: LLMTask, state: SessionState, challenge: ChallengeDefinition
+        self, task: LLMTask, state: SessionState, challenge: ChallengeDefinition, model: str | None
     ) -> TaskResult:
-        model = self.model_for(challenge)
         requested_at = now_iso()
         if model is None:
             return TaskResult(False, "", requested_at, error="not_configured")
@@ -121,6 +121,11 @@ class GameMaster:
                 latency_ms=round((time.perf_counter() - started) * 1000),
                 error=category,
             )
+        data = completion.data if isinstance(completion.data, dict) else None
+        if data is not None and not _storable(data):
+            # NaN or Infinity parse as JSON in Python but cannot be stored (JSONB refuses them).
+            log.warning("llm task failed", task=task.kind.value, model=model, error="non_finite")
+            return TaskResult(False, model, requested_at, error="invalid_output")
         usage = completion.usage
         log.info(
             "llm task done",
@@ -134,7 +139,7 @@ class GameMaster:
             completion.model,
             requested_at,
             text=completion.text,
-            data=completion.data if isinstance(completion.data, dict) else None,
+            data=data,
             latency_ms=round(completion.latency_s * 1000),
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
@@ -142,10 +147,9 @@ class GameMaster:
         )
 
     async def coach(
-        self, challenge: ChallengeDefinition, state: SessionState, question: str
+        self, challenge: ChallengeDefinition, state: SessionState, question: str, model: str | None
     ) -> str | None:
         """The sidebar coach, bounded to this session's challenge; None when unavailable."""
-        model = self.model_for(challenge)
         if model is None:
             return None
         step = challenge.step(min(state.current_step_index, len(challenge.steps) - 1))
@@ -155,7 +159,8 @@ class GameMaster:
                 "role": "user",
                 "content": (
                     f"Challenge: {challenge.title}\nCurrent step: {step.title}\n"
-                    f"{step.instruction}\n\nLearner's question: {question}"
+                    f"{step.instruction}{_current_question(challenge, state)}\n\n"
+                    f"Learner's question: {question}"
                 ),
             },
         ]
@@ -273,7 +278,9 @@ class GameMaster:
             if m.role == "user" and (m.metadata or {}).get("step_index") == task.step_index
         ][-3:]
         tried = "\n".join(f"- {a}" for a in attempts) or "- nothing yet"
-        kind = "free text" if step.step_type is StepType.CHAT else "multiple choice"
+        mode = state.ui_mode if challenge.is_simple else step.step_type.value
+        kind = "multiple choice" if mode in CHOICE_STEP_TYPES else "free text"
+        heading += _current_question(challenge, state)
         user = (
             f"{heading}\nAnswer type: {kind}\n"
             f"Hints already given on this step: {state.steps[task.step_index].hints_used}\n"
@@ -305,6 +312,25 @@ class GameMaster:
                 }
             )
         return messages
+
+
+def _current_question(challenge: ChallengeDefinition, state: SessionState) -> str:
+    """What the learner is answering, for a simple challenge: its one synthetic step says nothing
+    of the lesson, the Game Master's latest turn does (hints and grading notes excluded)."""
+    if not challenge.is_simple:
+        return ""
+    asked = next(
+        (m.content for m in reversed(state.messages) if m.role == "gm" and not m.metadata), ""
+    )
+    return f"\nThe Game Master's current question:\n{asked}"
+
+
+def _storable(data: dict[str, Any]) -> bool:
+    try:
+        json.dumps(data, allow_nan=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _category(error: LLMError) -> str:

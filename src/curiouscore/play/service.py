@@ -55,6 +55,8 @@ class Loaded:
     row: GameSession
     challenge: ChallengeDefinition
     state: SessionState
+    model: str | None
+    """The model the Game Master uses now (None: no LLM configured)."""
 
 
 class PlayService:
@@ -131,7 +133,7 @@ class PlayService:
         loaded = await self._load(user_id, session_id)
         if not await self.gm.within_budget(user_id):
             raise RateLimited("Too many LLM requests this minute; try again shortly")
-        answer = await self.gm.coach(loaded.challenge, loaded.state, question)
+        answer = await self.gm.coach(loaded.challenge, loaded.state, question, loaded.model)
         return CoachAnswer(content=answer or COACH_UNAVAILABLE, available=answer is not None)
 
     async def verify_replay(self, session_id: uuid.UUID) -> ReplayCheck:
@@ -179,9 +181,9 @@ class PlayService:
                 if first and task.kind is not TaskKind.narrate:
                     # Refused before anything is written: the learner's input is not consumed.
                     raise RateLimited("Too many LLM requests this minute; try again shortly")
-                result = _skipped(self.gm.model_for(loaded.challenge))
+                result = _skipped(loaded.model)
             else:
-                result = await self.gm.run(task, state, loaded.challenge)
+                result = await self.gm.run(task, state, loaded.challenge, loaded.model)
             first = False
             follow = game.resolve(state, task, result, now_iso())
             state = follow.state
@@ -201,13 +203,15 @@ class PlayService:
             if row is None:
                 raise NotFound("Session not found")
             challenge = await self.challenges.version(db, row.challenge_id, row.challenge_version)
+            assigned = await self.challenges.assigned_model(db, row.challenge_id)
             snapshot = await repository.latest_snapshot(
                 db, session_id, schema_version=SNAPSHOT_SCHEMA_VERSION, up_to=row.last_sequence
             )
             start = SessionState.from_dict(snapshot.snapshot_data) if snapshot else None
             after = snapshot.event_sequence if snapshot else 0
             events = await repository.events_after(db, session_id, after, row.last_sequence)
-        return Loaded(row, challenge, replay(challenge, events, start))
+        state = replay(challenge, events, start)
+        return Loaded(row, challenge, state, self.gm.model_for(assigned))
 
     async def _write(
         self,

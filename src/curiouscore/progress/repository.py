@@ -8,7 +8,7 @@ from sqlalchemy import Float, Integer, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from curiouscore.engine.rewards import BADGES, level_for
+from curiouscore.engine.rewards import BADGES
 from curiouscore.models import Badge, GameEvent, GameSession, User, UserBadge, XpAward
 
 CHALLENGE_REASON = "challenge:"
@@ -65,12 +65,8 @@ async def add_badge(db: AsyncSession, user_id: uuid.UUID, badge_id: str) -> None
     )
 
 
-async def add_xp(db: AsyncSession, user_id: uuid.UUID, gained: int) -> None:
-    user = await db.get(User, user_id, with_for_update=True)
-    if user is not None:
-        user.xp += gained
-        user.level = level_for(user.xp)
-        user.updated_at = func.now()
+async def locked_user(db: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await db.get(User, user_id, with_for_update=True)
 
 
 async def badges(db: AsyncSession) -> list[Badge]:

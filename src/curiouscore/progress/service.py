@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from curiouscore.challenges import repository as challenges
 from curiouscore.engine.definitions import ChallengeDefinition
-from curiouscore.engine.rewards import XP_PER_LEVEL, badges_earned, completion_xp
+from curiouscore.engine.rewards import XP_PER_LEVEL, badges_earned, completion_xp, level_for
 from curiouscore.engine.state import ACTIVE, COMPLETED, CREATED, Outcome
 from curiouscore.models import User
 from curiouscore.progress import repository
@@ -37,6 +38,11 @@ async def reward_completion(
     """XP for a passed completion, once per user and challenge, and the badges it unlocks."""
     if not outcome.passed:
         return 0
+    # The learner's row is locked first: two completions finishing together are rewarded one
+    # after the other, so the second one's badge count sees the first one's award.
+    user = await repository.locked_user(db, user_id)
+    if user is None:
+        return 0
     xp = completion_xp(challenge.xp_reward, outcome.final_score, outcome.max_score)
     reason = f"{repository.CHALLENGE_REASON}{challenge.challenge_id}"
     if not await repository.add_award(db, user_id, reason, xp, session_id):
@@ -47,7 +53,9 @@ async def reward_completion(
         await repository.add_badge(db, user_id, badge.id)
         if await repository.add_award(db, user_id, f"badge:{badge.id}", badge.xp_reward, None):
             gained += badge.xp_reward
-    await repository.add_xp(db, user_id, gained)
+    user.xp += gained
+    user.level = level_for(user.xp)
+    user.updated_at = func.now()
     return gained
 
 
@@ -135,7 +143,8 @@ class ProgressService:
         for session in sessions:
             by_challenge.setdefault(session.challenge_id, []).append(session)
         rows: list[ChallengeProgress] = []
-        completed = 0
+        # Every challenge ever passed counts, including those since withdrawn from the catalogue.
+        completed = len({s.challenge_id for s in sessions if s.status == COMPLETED and s.passed})
         for challenge, step_count in catalogue:
             played = by_challenge.get(challenge.id, [])
             passed = any(s.status == COMPLETED and s.passed for s in played)
@@ -144,7 +153,6 @@ class ProgressService:
             resume = open_sessions[0] if open_sessions else None
             if passed:
                 status, percent = "completed", 100.0
-                completed += 1
             elif resume is not None:
                 steps = max(step_count, 1) if challenge.challenge_type == "advanced" else 1
                 status = "in_progress"

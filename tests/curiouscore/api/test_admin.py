@@ -44,6 +44,16 @@ async def test_challenge_crud_page_search_filter(client, admin) -> None:
     assert (await client.get(f"/admin/challenges/{ids[0]}", headers=admin)).status_code == 404
 
 
+async def test_a_played_challenge_is_kept_with_its_sessions(
+    client, admin, register, every_type, play
+) -> None:
+    learner = await register()
+    sid = (await play(learner, "POST", "/sessions", {"challenge_id": every_type}, status=201))["id"]
+    refused = await client.delete(f"/admin/challenges/{every_type}", headers=admin)
+    assert refused.status_code == 409 and "deactivate" in refused.json()["detail"]
+    assert (await play(learner, "GET", f"/sessions/{sid}/state"))["session"]["id"] == sid
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -177,18 +187,24 @@ async def test_sessions_play_the_version_they_started(
 async def test_per_challenge_model_is_used(
     client, admin, register, every_type, play, llm_script
 ) -> None:
-    other = llm_script("cc-other", ["Narrated by the other model."])
+    other = llm_script("cc-other", ["Narrated by the other model.", "Also the other model."])
+    learner = await register()
+    running = await play(learner, "POST", "/sessions", {"challenge_id": every_type}, status=201)
+    await play(learner, "POST", f"/sessions/{running['id']}/start")
     mapped = await client.put(
         f"/admin/challenges/{every_type}/model",
         json={"llm_model": "scripted/cc-other"},
         headers=admin,
     )
     assert mapped.json()["llm_model"] == "scripted/cc-other"
-    learner = await register()
-    sid = (await play(learner, "POST", "/sessions", {"challenge_id": every_type}, status=201))["id"]
-    started = await play(learner, "POST", f"/sessions/{sid}/start")
-    assert started["ui_response"]["messages"][-1]["content"] == "Narrated by the other model."
-    assert len(other.calls) == 1
+    # A running session switches at once (an operator moving off a failing model means it).
+    moved = await play(learner, "POST", f"/sessions/{running['id']}/action", {"action": "continue"})
+    assert moved["ui_response"]["messages"][-1]["content"] == "Narrated by the other model."
+    new = await play(learner, "POST", "/sessions", {"challenge_id": every_type}, status=201)
+    assert new["challenge_version"] == running["challenge_version"]  # the model is not content
+    started = await play(learner, "POST", f"/sessions/{new['id']}/start")
+    assert started["ui_response"]["messages"][-1]["content"] == "Also the other model."
+    assert len(other.calls) == 2
     overview = (await client.get("/admin/challenges/models", headers=admin)).json()
     assert overview["default_model"] == "scripted/cc-gm"
     assert "scripted" in overview["configured_providers"]
@@ -221,6 +237,11 @@ async def test_verify_prompt_tiers(client, admin, gm, llm_script) -> None:
     ).json()
     assert good["tier1_heuristics"]["passed"] and good["overall_recommendation"] == "approve"
     assert good["tier2_llm"]["confidence"] == 80
+    gm.teach.append({"feedback": "?", "suggestions": [], "confidence": float("nan")})
+    odd = await client.post(
+        "/admin/challenges/verify-prompt", json={"system_prompt": good_prompt}, headers=admin
+    )
+    assert odd.status_code == 200 and odd.json()["tier2_llm"]["confidence"] == 0
     gm.teach.append(LLMUnavailable("down"))
     down = (
         await client.post(
@@ -266,3 +287,20 @@ async def test_test_run_for_simple_challenges_only(client, admin, every_type, gm
         f"/admin/challenges/{unresolved['id']}/test-run", json={"test_message": "hi"}, headers=admin
     )
     assert bad.status_code == 400 and "Variable substitution error" in bad.json()["detail"]
+
+
+async def test_a_step_deleted_mid_session_stays_in_that_session(
+    client, admin, register, every_type, play, open_session
+) -> None:
+    learner = await register()
+    sid = await open_session(learner, every_type)
+    steps = (await client.get(f"/admin/challenges/{every_type}/steps", headers=admin)).json()
+    deleted = await client.delete(
+        f"/admin/challenges/{every_type}/steps/{steps[1]['id']}", headers=admin
+    )
+    assert deleted.status_code == 204
+    answered = await play(learner, "POST", f"/sessions/{sid}/attempt", {"answer": 1})
+    ui = answered["ui_response"]
+    assert (ui["total_steps"], ui["score"], ui["step_title"]) == (5, 20, "Many")
+    fresh = await play(learner, "POST", "/sessions", {"challenge_id": every_type}, status=201)
+    assert fresh["challenge_version"] == 2 and fresh["max_possible_score"] == 80

@@ -80,3 +80,33 @@ async def test_malformed_ids_and_queries_are_4xx(client, admin, register) -> Non
     ):
         answer = await client.get(path, headers=headers)
         assert 400 <= answer.status_code < 500, path
+
+
+async def test_sizes_are_bounded(client, admin, core, every_type_for_fuzz) -> None:
+    _, session_id, learner = every_type_for_fuzz
+    limit = core.settings.max_request_bytes
+    huge = {"email": "a@b.co", "password": "x" * limit}
+    declared = await client.post("/auth/register", json=huge)
+    assert declared.status_code == 413 and "MAX_REQUEST_BYTES" in declared.json()["detail"]
+
+    async def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(limit // 1000 + 2):
+            yield b" " * 1000
+
+    chunked = await client.post(
+        "/auth/login", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413 and chunked.json()["error"]["code"]
+
+    too_long = [
+        ("/chat", learner, {"session_id": session_id, "message": "x" * 2001}),
+        (
+            "/admin/challenges/verify-prompt",
+            admin,
+            {"system_prompt": "x" * 20001, "run_llm": False},
+        ),
+        ("/admin/challenges", admin, {"title": "t", "system_prompt": "x" * 20001}),
+    ]
+    for path, headers, body in too_long:
+        answer = await client.post(path, json=body, headers=headers)
+        assert answer.status_code == 422, path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from sqlalchemy import select
 
@@ -73,7 +74,21 @@ async def test_every_step_type_from_start_to_xp(
     }
     assert done["session"]["status"] == "completed" and done["session"]["passed"] is True
     assert done["session"]["total_score"] == 84 and done["session"]["max_possible_score"] == 100
+    breakdown = [(s["title"], s["attempts"], s["score"], s["passed"]) for s in ui["steps"]]
+    assert breakdown == [
+        ("Welcome", 0, 0, True),
+        ("Pick", 2, 20, True),
+        ("Many", 1, 20, True),
+        ("TF", 1, 10, True),
+        ("Explain", 1, 34, True),
+    ]
 
+    # Finished means finished: replaying the last answer adds nothing (upstream added it again).
+    for path, body in (
+        ("attempt", {"answer": "Plants make sugar."}),
+        ("action", {"action": "hint"}),
+    ):
+        await play(learner, "POST", f"/sessions/{session_id}/{path}", body, status=409)
     state = await play(learner, "GET", f"/sessions/{session_id}/state")
     assert state["ui_response"] == ui
     responses.append(state)
@@ -185,12 +200,14 @@ async def test_sessions_need_an_active_existing_challenge(
     client, register, admin, every_type, play
 ) -> None:
     learner = await register()
-    await play(
-        learner, "POST", "/sessions", {"challenge_id": str(__import__("uuid").uuid4())}, status=404
-    )
+    await play(learner, "POST", "/sessions", {"challenge_id": str(uuid.uuid4())}, status=404)
     await client.patch(f"/admin/challenges/{every_type}", json={"is_active": False}, headers=admin)
     await play(learner, "POST", "/sessions", {"challenge_id": every_type}, status=404)
     await play(learner, "GET", f"/challenges/{every_type}", status=404)
+    empty = await client.post("/admin/challenges", json={"title": "No steps yet"}, headers=admin)
+    body = {"challenge_id": empty.json()["id"]}
+    refused = await play(learner, "POST", "/sessions", body, status=400)
+    assert refused["detail"] == "Advanced challenge has no steps configured"
 
 
 async def test_public_catalogue_hides_prompts_and_keys(client, every_type) -> None:

@@ -153,3 +153,15 @@ async def test_llm_request_budgets_are_enforced(
             "hi",
             "hi",
         ]
+
+
+async def test_non_finite_lem_numbers_are_invalid_output_not_a_crash(
+    register, every_type, play, gm, open_session
+) -> None:
+    learner = await register()
+    sid = await at_chat_step(play, open_session, learner, every_type)
+    verdict = {"rationale": "x", "criteria_scores": {"idea": float("inf")}, "passed": True}
+    gm.lem.append({**verdict, "raw_score": float("nan")})
+    answer = await play(learner, "POST", f"/sessions/{sid}/attempt", {"answer": "text"})
+    ui = answer["ui_response"]
+    assert ui["messages"][-1]["content"] == EVALUATION_UNAVAILABLE and ui["score"] == 60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from pydantic import ValidationError
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
@@ -75,6 +76,7 @@ def test_migrations_from_an_empty_database(make_database) -> None:
     runner = Migrations("curiouscore.migrations", url)
     runner.upgrade()
     assert runner.is_current()
+    command.check(runner.config())  # raises if models.py drifted from the migration history
     engine = create_engine(sync_url(url))
     try:
         schema = inspect(engine)
@@ -105,15 +107,27 @@ def test_builtin_content_mixes_every_step_type() -> None:
                 assert points == step["points_possible"], step["title"]
 
 
-async def test_seed_is_idempotent(client, core, register, play) -> None:
+async def test_seed_is_idempotent_and_keeps_admin_edits(
+    client, core, admin, register, play
+) -> None:
     first = await seed(core.db)
     again = await seed(core.db)
-    assert again.created == [] and again.updated == []
-    assert len(again.unchanged) == len(first.created) + len(first.updated) + len(first.unchanged)
+    assert again.created == again.updated == again.kept == []
+    assert len(again.unchanged) == len(first.created) + len(first.unchanged)
     listed = (await client.get("/challenges")).json()
     git = next(c for c in listed if c["title"].startswith("Git"))
     assert git["step_count"] == 7
     assert git["id"] == str(challenge_id_for("git-commits-branches"))  # stable across installs
+
+    # `suite up` seeds at every start: an admin's edit must survive it, unless restored.
+    path = f"/admin/challenges/{git['id']}"
+    await client.patch(path, json={"is_active": False, "xp_reward": 5}, headers=admin)
+    kept = await seed(core.db)
+    assert kept.kept == [git["title"]] and kept.updated == []
+    assert (await client.get(path, headers=admin)).json()["is_active"] is False
+    restored = await seed(core.db, restore=True)
+    assert restored.updated == [git["title"]]
+    assert (await client.get(path, headers=admin)).json()["xp_reward"] == git["xp_reward"]
     # A seeded challenge is playable end to end from its first step.
     learner = await register()
     sid = (await play(learner, "POST", "/sessions", {"challenge_id": git["id"]}, status=201))["id"]
@@ -132,6 +146,8 @@ def test_cli_migrate_seed_and_create_admin(make_database, monkeypatch) -> None:
     assert seeded.exit_code == 0 and seeded.output.count("created") == len(builtin_seeds())
     reseeded = runner.invoke(cli, ["seed"])
     assert "created" not in reseeded.output and "unchanged" in reseeded.output
+    restored = runner.invoke(cli, ["seed", "--restore"])  # nothing was edited: nothing to do
+    assert restored.exit_code == 0 and "updated" not in restored.output
     made = runner.invoke(
         cli,
         ["create-admin", "--email", "Boss@Example.com", "--username", "boss"],

@@ -63,6 +63,14 @@ async def test_dashboard_tracks_progress_and_resume(
     assert row["status"] == "in_progress" and row["progress_percent"] == 50.0
     assert row["resume_session_id"] == sid
     assert dashboard["completed_count"] == 0
+    await play(learner, "POST", f"/sessions/{sid}/attempt", {"answer": 0})
+    await client.patch(
+        f"/admin/challenges/{challenge_id}", json={"is_active": False}, headers=admin
+    )
+    after = await play(learner, "GET", "/dashboard")
+    # Withdrawn from the catalogue, but the learner did pass it.
+    assert after["completed_count"] == 1
+    assert challenge_id not in [c["challenge_id"] for c in after["challenges"]]
 
 
 async def test_analytics_show_pass_rate_and_most_failed_steps(

@@ -110,11 +110,27 @@ def test_full_run_scores_every_step_type_and_completes(player: Player) -> None:
     assert player.types()[-1] == "SESSION_COMPLETED"
 
 
-def test_every_step_with_auto_narrate_is_narrated_on_entry(player: Player) -> None:
+def test_every_step_with_auto_narrate_is_narrated_on_entry(challenge, rules, clock) -> None:
+    steps = list(challenge.steps)
+    steps[2] = replace(steps[2], auto_narrate=False)
+    player = Player(Game(replace(challenge, steps=tuple(steps)), rules), clock)
     player.start()
     player.act("continue")
+    player.attempt(1)
+    player.attempt([0, 1, 3])
     narrated = [e.data["step_index"] for e in player.events if e.type is EventType.GM_NARRATED]
-    assert narrated == [0, 1]
+    assert narrated == [0, 1, 3]
+
+
+def test_a_final_gate_completes_the_session_on_continue(challenge, rules, clock) -> None:
+    closing = StepDefinition(5, StepType.CONTINUE_GATE, "Wrap-up", "Well done", points_possible=0)
+    player = Player(Game(replace(challenge, steps=(*challenge.steps, closing)), rules), clock)
+    at_chat_step(player)
+    state = player.attempt("idea", lem(40))
+    assert (state.status, state.current_step_index, state.ui_mode) == ("active", 5, "CONTINUE_GATE")
+    state = player.act("continue")
+    assert state.status == "completed" and state.outcome.final_score == 100
+    assert player.types()[-1] == "SESSION_COMPLETED"
 
 
 def test_continue_only_passes_gates(player: Player) -> None:

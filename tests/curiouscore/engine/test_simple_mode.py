@@ -36,6 +36,13 @@ def test_invalid_metadata_is_ignored() -> None:
     assert directive.content == "Hi" and directive.score_change == 0 and directive.ui_mode == "CHAT"
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_metadata_with_non_finite_numbers_is_ignored(number) -> None:
+    # Python's json reads these, but no event holding them could be stored.
+    text = f'Hi <metadata>{{"questionType": "text", "scoreChange": {number}}}</metadata>'
+    assert split_metadata(text) == ("Hi", None)
+
+
 def test_score_is_clamped_to_the_remaining_budget() -> None:
     text = reply("Great", scoreChange=500)
     assert read_reply(text, remaining_budget=30, allow_score=True).score_change == 30
@@ -132,3 +139,25 @@ def test_each_progress_mode_names_its_fields_and_shares() -> None:
 def test_unusable_progress_configs_are_refused(config) -> None:
     with pytest.raises(ValueError):
         ProgressTracking.from_config(config)
+
+
+def test_hints_cost_points_in_simple_challenges_too(simple) -> None:
+    d = Driver(simple)
+    state = d.run(d.game.start(d.state, d.now()), reply("Explain lists.", questionType="text"))
+    state = d.run(d.game.act(state, "hint", d.now()), "Think of a shopping list.")
+    assert state.hints_used == 1 and state.steps[0].deducted == 5  # 10% of the 50 budget
+    state = d.run(
+        d.game.attempt(state, "Ordered, changeable items", d.now()),
+        reply("Perfect!", questionType="text", scoreChange=50, isComplete=True),
+    )
+    assert state.outcome.final_score == 45 and state.outcome.passed
+
+
+def test_an_mcq_without_a_key_is_graded_by_the_model_within_the_budget(simple) -> None:
+    d = Driver(simple)
+    question = reply("Which do you prefer?", questionType="mcq", options=["lists", "tuples"])
+    state = d.run(d.game.start(d.state, d.now()), question)
+    assert state.simple.correct_answer is None
+    graded = reply("Fair choice.", questionType="text", scoreChange=80)
+    state = d.run(d.game.attempt(state, 1, d.now()), graded)
+    assert state.total_score == 50  # the model's score, clamped to the budget

@@ -44,6 +44,7 @@ bench:  ## speed targets of the kit and the services; prints tables, writes benc
 	$(BIN)/python bench/modelforge.py
 	$(BIN)/python bench/phiacta.py --claims 20000
 	$(BIN)/python bench/curiouscore.py
+	$(BIN)/python bench/oyl.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -179,7 +179,7 @@ def predict(
         f"{model.name} {model.version}: {served.outcome.inference_ms:.2f} ms, "
         f"cache {served.outcome.cache}"
     )
-    sys.stdout.write(json.dumps(served.record.output_data) + "\n")
+    sys.stdout.write(json.dumps(served.outcome.outputs) + "\n")
 
 
 @cli.command()

@@ -40,12 +40,14 @@ DESCRIPTION = (
 
 def _api_router(settings: Settings, github_endpoints: GitHubEndpoints | None) -> APIRouter:
     api = APIRouter(prefix=settings.api_prefix)
+    # Routes are matched in order, one by one: the prediction routes (the hot path) come first,
+    # so a predict request is not tried against every registry and identity route before them.
+    api.include_router(predictions_router)
     api.include_router(health_router)
     api.include_router(identity_router)
     api.include_router(registry_router)
     api.include_router(jobs_router)
     api.include_router(jobs_health_router)
-    api.include_router(predictions_router)
     if settings.github_enabled:
         assert settings.github_id is not None and settings.github_secret is not None
         github = GitHubOAuth(settings.github_id, settings.github_secret, endpoints=github_endpoints)

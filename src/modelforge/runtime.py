@@ -6,7 +6,7 @@ separate step), and builds the services and the authenticator, plus one inferenc
 process: the ONNX session pool, the Redis link shared by the prediction and model-metadata caches,
 and the predictor; the registry's change hooks evict sessions and drop cache entries. The hot
 path avoids PostgreSQL where it safely can: credentials and resolved models are cached per
-process for 2 s (``identity.credential_cache``, ``registry.model_cache``) and history rows are
+process for 2 s (the kit ``Authenticator``'s cache, ``registry.model_cache``) and history rows are
 batched by a background ``HistoryWriter``, flushed on close.
 """
 
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from modelforge.config import Settings
-from modelforge.identity.credential_cache import CachingAuthenticator
 from modelforge.identity.service import IdentityService
 from modelforge.inference.cache import ModelMetadataCache, PredictionCache, RedisLink
 from modelforge.inference.predictor import Predictor
@@ -33,6 +32,7 @@ from modelforge.registry.service import RegistryService
 from servicekit.auth import (
     ApiKeyScheme,
     ApiKeyStore,
+    Authenticator,
     PasswordHasher,
     RefreshTokenStore,
     TokenCodec,
@@ -53,7 +53,7 @@ class ModelForge:
     settings: Settings
     db: Database
     redis: Redis
-    authenticator: CachingAuthenticator
+    authenticator: Authenticator
     identity: IdentityService
     registry: RegistryService
     cache_link: RedisLink
@@ -101,8 +101,11 @@ def build_services(settings: Settings, db: Database, redis: Redis, cache_url: st
     codec = TokenCodec(TokenSettings(secret=secret, issuer="modelforge"))
     sessions = RefreshTokenStore(db.sessionmaker, RefreshToken, codec)
     api_tokens = ApiKeyStore(db.sessionmaker, ApiToken, ApiKeyScheme(API_TOKEN_PREFIX, secret))
-    authenticator = CachingAuthenticator(
-        tokens=codec, sessions=sessions, api_keys=api_tokens, ttl_seconds=settings.hot_cache_ttl
+    authenticator = Authenticator(
+        tokens=codec,
+        sessions=sessions,
+        api_keys=api_tokens,
+        cache_ttl_seconds=settings.hot_cache_ttl,
     )
     identity = IdentityService(
         db,

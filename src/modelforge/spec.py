@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from modelforge.cli import cli
 from modelforge.config import Settings
+from modelforge.jobs.queue import QUEUE
 from servicekit.service import Resources, ServiceSpec
 
 
@@ -34,6 +35,9 @@ spec = ServiceSpec(
     create_app=create_app,
     migrations_package="modelforge.migrations",
     cli=cli,
+    # The worker reads DATABASE_URL / REDIS_URL, which `suite up` sets to these resources.
+    celery_app="modelforge.worker:app",
+    worker_queues=(QUEUE,),
     ui_path=None,  # the dashboard comes later; until then /api/v1/docs
     default_port=8000,
 )

@@ -7,6 +7,7 @@ readiness endpoints at the paths and in the shapes of that service's guide.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import traceback
@@ -50,6 +51,7 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 log = get_logger("servicekit.http")
+_access_log = logging.getLogger("servicekit.http")
 
 
 @dataclass
@@ -121,13 +123,16 @@ class RequestContextMiddleware:
             if template != "/metrics":
                 self.metrics.requests.labels(method, template, str(status)).inc()
                 self.metrics.latency.labels(method, template).observe(elapsed)
-            log.info(
-                "request",
-                method=method,
-                path=scope.get("path"),
-                status=status,
-                duration_ms=round(elapsed * 1000, 1),
-            )
+            # structlog renders an event before the stdlib level filter drops it: asking first
+            # spares every request that cost when access logs are off (LOG_LEVEL=WARNING).
+            if _access_log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    method=method,
+                    path=scope.get("path"),
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 1),
+                )
 
 
 def request_id_of(request: Request) -> str | None:

@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modelforge.config import Settings
-from modelforge.identity.credential_cache import CachingAuthenticator
 from modelforge.identity.repository import UserRepository
 from modelforge.identity.schemas import TokenPair
 from modelforge.identity.scopes import ADMIN, USER_SCOPES
 from modelforge.models import ADMIN_ROLE, ApiToken, RefreshToken, User
 from servicekit.auth import (
     ApiKeyStore,
+    Authenticator,
     CreatedApiKey,
     GitHubProfile,
     PasswordHasher,
@@ -47,7 +47,7 @@ class IdentityService:
         codec: TokenCodec,
         sessions: RefreshTokenStore[RefreshToken],
         api_tokens: ApiKeyStore[ApiToken],
-        credential_cache: CachingAuthenticator,
+        credential_cache: Authenticator,
     ) -> None:
         """``credential_cache``: told of every revocation, so this process stops accepting the
         credential at once rather than when its cached answer expires."""
@@ -235,7 +235,7 @@ class IdentityService:
             if token is None:
                 raise NotFound("token not found")
             await self.api_tokens.revoke(token_id, session=session)
-        self.credential_cache.forget_api_token(token_id)
+        self.credential_cache.forget_api_key(token_id)
 
 
 async def _lock_first_user(session: AsyncSession) -> None:

@@ -168,12 +168,19 @@ def _decode_one(spec: TensorSpec, value: Any, max_elements: int | None) -> np.nd
 def _check_shape(spec: TensorSpec, shape: tuple[int, ...]) -> None:
     if spec.shape is None:
         return
-    got = "[" + ", ".join(str(dim) for dim in shape) + "]"
     if len(shape) != len(spec.shape):
-        raise _Refused(f"expected rank {len(spec.shape)} {spec.shape_text()}, got shape {got}")
+        raise _Refused(
+            f"expected rank {len(spec.shape)} {spec.shape_text()}, got shape {_dims(shape)}"
+        )
     for axis, (want, have) in enumerate(zip(spec.shape, shape, strict=True)):
         if want is not None and want != have:
-            raise _Refused(f"dimension {axis} must be {want} {spec.shape_text()}, got shape {got}")
+            raise _Refused(
+                f"dimension {axis} must be {want} {spec.shape_text()}, got shape {_dims(shape)}"
+            )
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(dim) for dim in shape) + "]"
 
 
 def _cast(raw: np.ndarray, dtype: str) -> np.ndarray:
@@ -197,6 +204,8 @@ def _cast(raw: np.ndarray, dtype: str) -> np.ndarray:
         if raw.dtype.itemsize > target.itemsize or target.itemsize == 2:
             with np.errstate(over="ignore"):
                 cast = raw.astype(target)
+            if np.isfinite(cast).all():  # the usual case: one pass decides
+                return cast
             if np.isinf(cast).sum() != (np.isinf(raw).sum() if kind == "f" else 0):
                 raise _Refused(f"values are out of range for {dtype}")
             return cast

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from modelforge.models import Prediction
 from servicekit.db import Database
@@ -37,6 +38,8 @@ from servicekit.logging import get_logger
 log = get_logger("modelforge.history")
 
 Row = Mapping[str, Any]
+
+_INSERT = insert(Prediction.__table__)
 
 
 class HistoryWriter:
@@ -65,6 +68,9 @@ class HistoryWriter:
         self._hurry = asyncio.Event()
         self._progress = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
+        # The writer task's own connection, kept between batches: checking one out of the pool
+        # costs a round trip per batch (the pool's pre-ping) for nothing.
+        self._connection: AsyncConnection | None = None
         self._closing = False
 
     @property
@@ -97,10 +103,15 @@ class HistoryWriter:
         self._closing = True
         await self.flush()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Stopped by a flag, not by cancelling it: Python 3.11's asyncio.wait_for swallows
+            # a cancellation that lands while its waiter is being woken, which left the
+            # shutdown waiting forever for a writer that went back to sleep.
+            self._wake.set()
+            await self._task
             self._task = None
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
@@ -112,7 +123,8 @@ class HistoryWriter:
             if len(self._pending) < self._max_batch and not self._closing:
                 # Let a batch gather, unless a reader or the shutdown is waiting for it.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._hurry.wait(), self._interval)
+                    async with asyncio.timeout(self._interval):
+                        await self._hurry.wait()
             self._wake.clear()
             self._hurry.clear()
             while self._pending:
@@ -122,13 +134,15 @@ class HistoryWriter:
                 self._done += len(batch)
                 async with self._progress:
                     self._progress.notify_all()
+            if self._closing:
+                return
 
     async def _write(self, batch: list[Row]) -> None:
         waited = 0.0
         while True:
             try:
                 try:
-                    await self._insert_batch(batch)
+                    await self._insert_on_own_connection(batch)
                 except IntegrityError:
                     # One bad row fails the statement: write the others one by one (a retry
                     # after a partial pass meets its written rows as duplicates and skips them).
@@ -143,11 +157,27 @@ class HistoryWriter:
                 await asyncio.sleep(self._retry)
                 waited += self._retry
 
+    async def _insert_on_own_connection(self, rows: list[Row]) -> None:
+        """The writer task's batches (only that task uses ``_connection``)."""
+        if self._connection is None:
+            self._connection = await self._db.engine.connect()
+        try:
+            async with self._connection.begin():
+                await self._connection.execute(_INSERT, list(rows))
+        except IntegrityError:
+            raise  # a bad row, not a bad connection: the transaction was rolled back
+        except BaseException:
+            # Possibly broken (PostgreSQL restarted): the retry checks out a fresh one.
+            broken, self._connection = self._connection, None
+            with contextlib.suppress(Exception):
+                await broken.invalidate()
+            raise
+
     async def _insert_batch(self, rows: list[Row]) -> None:
         # Core rather than the ORM: a batch costs a fixed ~1.5 ms of CPU however small, and the
         # ORM's bulk path adds a third to it for nothing (no objects to track).
         async with self._db.engine.begin() as connection:
-            await connection.execute(insert(Prediction.__table__), list(rows))
+            await connection.execute(_INSERT, list(rows))
 
     async def _insert_each(self, rows: list[Row]) -> None:
         for row in rows:

@@ -63,7 +63,10 @@ async def _serve(
         client_ip=_client_ip(request),
     )
     response.headers["X-Cache"] = served.outcome.cache
-    return PredictionResponse.model_validate(served.record)
+    # The values are the row just built, already typed: no validation pass needed.
+    return PredictionResponse.model_construct(
+        **{name: served.record[name] for name in PredictionResponse.model_fields}
+    )
 
 
 @router.post("/models/by-name/{name:path}/predict", status_code=status.HTTP_201_CREATED)

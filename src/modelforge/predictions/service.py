@@ -25,8 +25,11 @@ from modelforge.predictions.history_writer import HistoryWriter
 from modelforge.predictions.repository import PredictionRepository
 from modelforge.registry.access import Actor
 from modelforge.registry.service import RegistryService
+from servicekit.auth.ttl_cache import TtlCache
 from servicekit.db import Database
 from servicekit.errors import Conflict, Forbidden, ServiceError, Unprocessable
+
+MODEL_FILE_MEMO_SECONDS = 3600.0
 
 CSV_COLUMNS = (
     "id",
@@ -42,14 +45,15 @@ CSV_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class Served:
-    """A prediction as recorded, and how it was served (for ``X-Cache``)."""
+    """A prediction as recorded (the ``predictions`` row's values), and how it was served
+    (for ``X-Cache``)."""
 
-    record: Prediction
+    record: Mapping[str, Any]
     outcome: PredictOutcome
 
 
-def model_file(registry: RegistryService, model: MLModel) -> ModelFile:
-    """What the inference core needs about a ready model; 409 naming the status otherwise."""
+def _refuse_unless_ready(model: MLModel) -> None:
+    """409 naming the status of a model that cannot serve predictions."""
     if model.status != ModelStatus.ready:
         raise Conflict(
             f"model {model.name!r} version {model.version!r} is {model.status.value}; "
@@ -59,13 +63,6 @@ def model_file(registry: RegistryService, model: MLModel) -> ModelFile:
         )
     if model.file_hash is None or model.input_schema is None:
         raise Conflict("the model has no validated file", code="model_not_ready")
-    return ModelFile(
-        model_id=str(model.id),
-        version=model.version,
-        sha256=model.file_hash,
-        path=registry.model_file(model),
-        inputs=parse_schema(model.input_schema),
-    )
 
 
 class PredictionService:
@@ -80,6 +77,28 @@ class PredictionService:
         self.registry = registry
         self.predictor = predictor
         self.history_writer = history_writer
+        # What the inference core needs about a model version, built once per file: the key
+        # holds everything it is made of (the schema comes with the file hash), so an entry is
+        # never stale, only unused.
+        self._model_files: TtlCache[tuple[object, ...], ModelFile] = TtlCache(
+            MODEL_FILE_MEMO_SECONDS, max_entries=1024
+        )
+
+    def _model_file(self, model: MLModel) -> ModelFile:
+        _refuse_unless_ready(model)
+        key = (model.id, model.version, model.file_hash, model.file_path)
+        found = self._model_files.get(key)
+        if found is None:
+            assert model.file_hash is not None and model.input_schema is not None
+            found = ModelFile(
+                model_id=str(model.id),
+                version=model.version,
+                sha256=model.file_hash,
+                path=self.registry.model_file(model),
+                inputs=parse_schema(model.input_schema),
+            )
+            self._model_files.put(key, found)
+        return found
 
     async def predict(
         self,
@@ -97,7 +116,7 @@ class PredictionService:
         ``history_input`` is the JSON stored as the row's ``input_data`` (the client's own body
         for REST, the named tensors for OIP).
         """
-        target = model_file(self.registry, model)
+        target = self._model_file(model)
         try:
             outcome = await self.predictor.predict(target, payload, skip_cache=skip_cache)
         except InputError as exc:
@@ -126,8 +145,7 @@ class PredictionService:
             "created_at": datetime.now(UTC),
         }
         await self.history_writer.record(values)
-        record = Prediction(**values)
-        return Served(record, outcome)
+        return Served(values, outcome)
 
     async def _history_model(self, actor: Actor, model_id: uuid.UUID) -> MLModel:
         model = await self.registry.get(actor, model_id)  # 404 when not even readable

@@ -15,10 +15,10 @@ import uuid
 
 from sqlalchemy import true
 
-from modelforge.local_cache import LocalTtlCache
 from modelforge.models import MLModel
 from modelforge.registry.access import Actor, can_read
 from modelforge.registry.repository import RegistryRepository
+from servicekit.auth.ttl_cache import TtlCache
 from servicekit.db import Database
 from servicekit.errors import NotFound
 
@@ -30,9 +30,7 @@ class ResolvedModelCache:
         self, db: Database, *, ttl_seconds: float = DEFAULT_TTL_SECONDS, max_entries: int = 1000
     ) -> None:
         self._db = db
-        self._models: LocalTtlCache[uuid.UUID, MLModel] = LocalTtlCache(
-            ttl_seconds, max_entries=max_entries
-        )
+        self._models: TtlCache[uuid.UUID, MLModel] = TtlCache(ttl_seconds, max_entries=max_entries)
         # Bumped by every eviction so that a read racing a change does not re-cache the old row.
         self._generation = 0
 

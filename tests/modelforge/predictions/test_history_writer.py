@@ -166,3 +166,27 @@ async def test_a_row_whose_model_is_gone_is_skipped_without_losing_its_batch(
     assert writer.queued == 0
     assert await _count(forge.db, model["id"]) == 2
     await writer.close()
+
+
+async def test_close_ends_whenever_it_comes_after_a_flush(
+    forge: ModelForge, models: Any, users: dict[str, Headers], regressor_onnx: bytes
+) -> None:
+    # A shutdown right after a history read could hang for good: the writer was stopped by a
+    # task cancellation, which asyncio.wait_for (Python 3.11) swallows when it lands while the
+    # writer is being woken. Every interleaving of two flushes and the close must end.
+    model = await models.ready(users["alice"], regressor_onnx)
+    owner = await _owner(forge, model)
+    rows = 0
+    for pause in range(12):
+        writer = HistoryWriter(forge.db, interval_seconds=60)
+        await writer.record(_row(model, owner, rows := rows + 1))
+        first = asyncio.ensure_future(writer.flush())
+        for _ in range(pause):
+            await asyncio.sleep(0)
+        await writer.record(_row(model, owner, rows := rows + 1))
+        await writer.flush()
+        closing = asyncio.ensure_future(writer.close())
+        done, _ = await asyncio.wait({closing}, timeout=10)  # a hang guard, not a speed target
+        assert closing in done, f"close() hung after {pause} pauses"
+        await first
+    assert await _count(forge.db, model["id"]) == rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelforge.local_cache import LocalTtlCache
+from servicekit.auth.ttl_cache import TtlCache
 
 
 class Clock:
@@ -17,7 +17,7 @@ class Clock:
 
 def test_entries_expire_after_the_ttl_or_their_own_shorter_deadline() -> None:
     clock = Clock()
-    cache: LocalTtlCache[str, int] = LocalTtlCache(2.0, clock=clock)
+    cache: TtlCache[str, int] = TtlCache(2.0, clock=clock)
     cache.put("a", 1)
     cache.put("b", 2, ttl_seconds=0.5)  # e.g. an API token expiring sooner
     cache.put("c", 3, ttl_seconds=60)  # a longer TTL cannot stretch the cache's bound
@@ -31,7 +31,7 @@ def test_entries_expire_after_the_ttl_or_their_own_shorter_deadline() -> None:
 
 
 def test_eviction_by_key_and_by_predicate() -> None:
-    cache: LocalTtlCache[str, int] = LocalTtlCache(10)
+    cache: TtlCache[str, int] = TtlCache(10)
     for key, value in {"a": 1, "b": 2, "c": 3}.items():
         cache.put(key, value)
     cache.evict("a")
@@ -41,14 +41,14 @@ def test_eviction_by_key_and_by_predicate() -> None:
 
 
 def test_size_is_bounded_oldest_first_and_zero_ttl_caches_nothing() -> None:
-    cache: LocalTtlCache[int, int] = LocalTtlCache(10, max_entries=2)
+    cache: TtlCache[int, int] = TtlCache(10, max_entries=2)
     for key in range(3):
         cache.put(key, key)
     assert (cache.get(0), cache.get(1), cache.get(2)) == (None, 1, 2)
-    off: LocalTtlCache[str, int] = LocalTtlCache(0)
+    off: TtlCache[str, int] = TtlCache(0)
     off.put("a", 1)
     assert off.get("a") is None
     cache.put(5, 5, ttl_seconds=-1)  # already expired: not kept
     assert cache.get(5) is None
     with pytest.raises(ValueError):
-        LocalTtlCache(-1)
+        TtlCache(-1)

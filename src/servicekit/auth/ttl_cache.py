@@ -1,8 +1,9 @@
 """A bounded, per-process map whose entries expire after a fixed time (pure logic, no IO).
 
-The hot path's caches (verified credentials, resolved models) are built on it. Each worker
-process holds its own copy, so what one process evicts another still serves until the entry's
-TTL runs out: the TTL is the staleness bound between processes.
+The :class:`~servicekit.auth.Authenticator`'s credential cache is built on it, and services use
+it for their own hot-path lookups (ModelForge's resolved models). Each worker process holds its
+own copy, so what one process evicts another still serves until the entry's TTL runs out: the
+TTL is the staleness bound between processes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-class LocalTtlCache(Generic[K, V]):
+class TtlCache(Generic[K, V]):
     """At most ``max_entries`` entries, each readable for ``ttl_seconds`` after it was put
     (or until its own earlier deadline); the least recently put entry goes first when full."""
 

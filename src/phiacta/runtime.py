@@ -23,7 +23,7 @@ from phiacta.config import Settings
 from phiacta.evidence.service import EvidenceService
 from phiacta.extensions.monitor import HealthMonitor
 from phiacta.migrations_runner import PhiactaMigrations
-from phiacta.models import ApiKey, event_log
+from phiacta.models import ApiKey, event_log, send_vectors_binary
 from phiacta.pepper import api_key_pepper
 from phiacta.query.service import QueryService
 from phiacta.query.views import ViewService
@@ -140,6 +140,7 @@ async def open_phiacta(
         ),
         echo=settings.log_sql,
     )
+    send_vectors_binary(db.engine)
     embedder = build_embedder(settings)
     limiter = RateLimiter.from_url(settings.redis_url, namespace="phiacta")
     webhooks = WebhookDispatcher(db, settings.outbound_policy)

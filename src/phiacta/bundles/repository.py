@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from phiacta.bundles.refs import SQL_PREFIX
 from phiacta.edges.rules import EdgeTypeRules
-from phiacta.models import Bundle, Claim, Edge, EdgeType, PendingReference, Provenance, Source
+from phiacta.models import (
+    Bundle,
+    Claim,
+    Edge,
+    EdgeType,
+    PendingReference,
+    Provenance,
+    Source,
+    packed,
+)
 
 
 async def find(session: AsyncSession, submitted_by: uuid.UUID, key: str) -> Bundle | None:
@@ -129,21 +138,20 @@ async def nearest_claims(
     # A near-duplicate (similarity > 0.92) sits next to its query vector, so a narrow beam
     # finds it; the default beam of 40 made this check a third of a bundle's time.
     await session.execute(text(f"SET LOCAL hnsw.ef_search = {DUPLICATE_EF_SEARCH}"))
-    # All vectors travel as one flat real[] (binary, no text formatting) and are sliced apart.
+    # Ordered by the index's half-precision distance; the similarity is the stored vectors'.
+    # The width is a type modifier, which cannot be a parameter; it is an int.
+    width = len(vectors[0])
+    half = f"CAST(c.embedding AS halfvec({width}))"
     rows = await session.execute(
         text(
-            "SELECT q.ord, n.id, 1 - n.distance FROM ("
-            "SELECT i AS ord, CAST((CAST(:flat AS real[]))[(i - 1) * :dim + 1 : i * :dim] "
-            "AS vector) AS v FROM generate_series(1, CAST(:count AS integer)) AS i) AS q "
+            "SELECT q.ord, n.id, 1 - n.distance "  # noqa: S608 (the width is an int)
+            "FROM unnest(CAST(:vectors AS vector[])) WITH ORDINALITY AS q(v, ord) "
             "CROSS JOIN LATERAL (SELECT c.id, c.embedding <=> q.v AS distance "
             "FROM claims c WHERE c.embedding IS NOT NULL AND c.is_latest "
-            "AND c.status <> 'retracted' ORDER BY c.embedding <=> q.v LIMIT 1) AS n"
+            "AND c.status <> 'retracted' "
+            f"ORDER BY {half} <=> CAST(q.v AS halfvec({width})) LIMIT 1) AS n"
         ),
-        {
-            "flat": [x for vector in vectors for x in vector],
-            "dim": len(vectors[0]),
-            "count": len(vectors),
-        },
+        {"vectors": [packed(vector) for vector in vectors]},
     )
     nearest: list[tuple[uuid.UUID, float] | None] = [None] * len(vectors)
     for ordinal, claim_id, similarity in rows:

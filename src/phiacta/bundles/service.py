@@ -10,8 +10,10 @@ references to this bundle's source, and writes the answer, the audit entry and t
 Nothing costs a round trip per claim: the near-duplicate check is one statement for the
 bundle, run on a second connection beside the transaction (it reads committed claims only);
 claims, provenance and edges are multi-row INSERTs, and the events are appended in one
-statement. What remains per claim is the database's own index upkeep, above all the HNSW
-index on embeddings.
+statement; vectors travel in pgvector's binary format. What remains per claim is the database's
+own index upkeep: the HNSW insert (over half-precision copies, migration 0003) is nine tenths of
+the claims INSERT (500 rows: 47 ms without that index, 0.5-1.1 s with it, EXPLAIN ANALYZE in one
+transaction on 20 000 claims); GIN, B-trees and foreign-key triggers are the rest.
 """
 
 from __future__ import annotations

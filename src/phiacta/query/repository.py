@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from phiacta.models import Claim, Edge, EdgeType, Namespace
+from phiacta.models import Claim, Edge, EdgeType, Namespace, half_precision
 from phiacta.query.schemas import SearchFilters
 from phiacta.query.tsquery import split_query
 
@@ -70,11 +70,15 @@ async def semantic(
         ),
         {"ef": str(SEARCH_EF)},
     )
-    distance = Claim.embedding.cosine_distance(vector)
-    query = _filtered(
-        select(Claim.id, (literal_column("1") - distance).label("similarity")), filters
-    ).where(Claim.embedding.is_not(None))
-    rows = await session.execute(query.order_by(distance).limit(limit))
+    # The index serves the order (half precision); the similarity reported is the stored
+    # vectors' own.
+    width = len(vector)
+    order = half_precision(Claim.embedding, width).cosine_distance(half_precision(vector, width))
+    similarity = literal_column("1") - Claim.embedding.cosine_distance(vector)
+    query = _filtered(select(Claim.id, similarity.label("similarity")), filters).where(
+        Claim.embedding.is_not(None)
+    )
+    rows = await session.execute(query.order_by(order).limit(limit))
     return [(claim_id, float(similarity)) for claim_id, similarity in rows]
 
 

@@ -266,6 +266,45 @@ async def test_near_duplicates_are_warned_about_but_stored(
     assert warning["similarity"] > 0.92
 
 
+async def test_a_bundle_stores_each_claims_own_vector_exactly(
+    client: httpx.AsyncClient, extension: Headers, admin: Headers, fresh_ns: str, runtime: Any
+) -> None:
+    """Vectors travel in pgvector's binary format: every claim gets its own, bit for bit, and
+    a semantic search finds the bundle's claims as soon as it has committed."""
+    contents = ["Octopuses have three hearts", "Honey never spoils when sealed"]
+    body = _bundle(fresh_ns, edges=[], artifacts=[])
+    body["claims"] = [
+        {"temp_id": f"v{i}", "content": content, "claim_type": "assertion"}
+        for i, content in enumerate(contents)
+    ]
+    made = (await client.post("/v1/bundles", json=body, headers=extension)).json()
+    ids = [c["id"] for c in made["created_claims"]]
+    expected = await runtime.embedder.embed(contents)
+    async with runtime.db.session() as session:
+        stored = dict(
+            (
+                await session.execute(
+                    text("SELECT id::text, embedding::real[] FROM claims WHERE id = ANY(:ids)"),
+                    {"ids": [uuid.UUID(i) for i in ids]},
+                )
+            ).all()
+        )
+    for claim_id, vector in zip(ids, expected, strict=True):
+        assert stored[claim_id] == [float(x) for x in vector]
+    found = await client.post(
+        "/v1/query/search",
+        json={
+            "query": contents[1],
+            "mode": "semantic",
+            "top_k": 1,
+            "filters": {"namespace_prefix": fresh_ns},
+        },
+        headers=admin,
+    )
+    assert found.status_code == 200, found.text
+    assert [hit["claim"]["id"] for hit in found.json()["results"]] == [ids[1]]
+
+
 async def test_bundles_need_bundles_write(
     client: httpx.AsyncClient, writer: Headers, fresh_ns: str
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -12,6 +12,8 @@ from phiacta.main import build_app
 from phiacta.migrations_runner import PhiactaMigrations
 from phiacta.runtime import EmbeddingDimensionMismatch, open_phiacta
 from servicekit.testing.app import app_client
+
+KeyFor = Callable[..., Awaitable[dict[str, str]]]
 
 
 async def test_health_and_ready(client: httpx.AsyncClient) -> None:
@@ -29,7 +31,7 @@ async def test_openapi_title_and_operation_ids(client: httpx.AsyncClient) -> Non
 
 
 async def test_production_does_not_migrate_and_is_not_ready_until_migrated(
-    make_database: Callable[[str], str],
+    make_database: Callable[[str], str], key_for: KeyFor
 ) -> None:
     settings = Settings(
         _env_file=None, database_url=make_database("phiacta"), api_key_salt="pepper"
@@ -45,6 +47,16 @@ async def test_production_does_not_migrate_and_is_not_ready_until_migrated(
         assert body["checks"]["migrations"]["current"] is None
         await app.state.phiacta.migrations.upgrade_async()
         assert (await client.get("/ready")).status_code == 200
+        # Connections opened before the vector type existed can store vectors now.
+        writer = await key_for(app.state.phiacta, ["bundles:write"], "writer")
+        bundle = {
+            "idempotency_key": "after-migrate",
+            "namespace": "late",
+            "create_namespace": True,
+            "claims": [{"temp_id": "a", "content": "Ice floats on water", "claim_type": "fact"}],
+        }
+        stored = await client.post("/v1/bundles", json=bundle, headers=writer)
+        assert stored.status_code == 201, stored.text
 
 
 async def test_an_embedding_width_mismatch_stops_start_up(

@@ -63,7 +63,10 @@ def test_upgrade_downgrade_upgrade(migrated: tuple[PhiactaMigrations, sa.Engine]
                 sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'claims'")
             ).all()
         )
-    assert "hnsw" in index_kinds["ix_claims_embedding_hnsw"]
+    # The graph is over half-precision copies of the vectors, at the column's width.
+    vector_index = index_kinds["ix_claims_embedding_hnsw"]
+    assert "hnsw" in vector_index and "halfvec(384)" in vector_index
+    assert "halfvec_cosine_ops" in vector_index
     assert "gin" in index_kinds["ix_claims_search_tsv"]
     assert "WHERE is_latest" in index_kinds["uq_claims_one_latest_per_lineage"]
 

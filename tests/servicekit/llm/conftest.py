@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from servicekit.llm import LLMSettings
+from servicekit.llm.providers import scripted
 from servicekit.testing.server import serve_in_thread
 
 LLM_ENV_VARS = [
@@ -26,9 +27,11 @@ LLM_ENV_VARS = [
 @pytest.fixture
 def make_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[..., LLMSettings]:
     """Settings from the given values only: no key or URL of the machine running the tests
-    (environment or .env file) may leak into a test."""
+    (environment or .env file) may leak into a test, nor a script that another package's
+    session-long fixture installed (the scripted provider counts as configured while one is)."""
     for name in LLM_ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(scripted, "_scripts", {})
     return lambda **values: LLMSettings(_env_file=None, **values)
 
 

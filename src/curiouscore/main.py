@@ -23,9 +23,9 @@ from curiouscore.challenges.router import router as challenges_router
 from curiouscore.config import Settings
 from curiouscore.play.router import router as play_router
 from curiouscore.progress.router import router as progress_router
-from curiouscore.request_limit import RequestSizeLimit
 from curiouscore.runtime import CuriousCore, open_curiouscore
 from servicekit.app import HealthEndpoints, create_app
+from servicekit.body_limit import BodySizeLimit
 
 DESCRIPTION = (
     "Gamified learning: authored challenges played through an event-sourced game engine, with "
@@ -88,7 +88,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         cors_origins=settings.cors_origins,
         settings=settings,
     )
-    application.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    application.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return application
 
 

@@ -19,13 +19,18 @@ from oyl.config import Settings
 from oyl.hierarchy.router import router as hierarchy_router
 from oyl.identity.router import router as identity_router
 from oyl.ingestion.router import router as documents_router
-from oyl.ingestion.upload_limit import UploadLimit
 from oyl.retrieval.router import router as retrieval_router
 from oyl.runtime import Oyl, open_oyl
 from oyl.tenancy import oyl_of
 from oyl.usage.router import router as usage_router
 from servicekit.app import HealthEndpoints, create_app
 from servicekit.auth import Principal, current_principal
+from servicekit.body_limit import BodySizeLimit
+
+# The routes that take a file; multipart framing around it (boundaries, part headers) is allowed
+# on top of MAX_UPLOAD_BYTES.
+UPLOAD_PATHS = r"/(knowledge-bases/[^/]+/documents|assistants/[^/]+/knowledge/upload)/?$"
+MULTIPART_OVERHEAD = 16 * 1024
 
 DESCRIPTION = (
     "Multi-tenant AI teammates: tenants, workspaces, teammates routing questions to assistants, "
@@ -90,7 +95,14 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         cors_origins=settings.cors_origins,
         settings=settings.model_copy(update={"log_level": "DEBUG"}) if settings.debug else settings,
     )
-    application.add_middleware(UploadLimit, max_upload_bytes=settings.max_upload_bytes)
+    # Uploads are refused while they arrive: FastAPI would spool a whole multipart body first.
+    application.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_upload_bytes,
+        setting="MAX_UPLOAD_BYTES",
+        paths=UPLOAD_PATHS,
+        allowance=MULTIPART_OVERHEAD,
+    )
     return application
 
 

@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from phiacta import __version__
 from phiacta.agents.router import router as agents_router
 from phiacta.background import run_rounds
-from phiacta.body_limit import BodyLimitMiddleware
 from phiacta.bundles.router import router as bundles_router
 from phiacta.claims.router import router as claims_router
 from phiacta.confidence.router import router as confidence_router
@@ -36,6 +35,7 @@ from phiacta.sources.router import router as sources_router
 from phiacta.subscribe.router import router as subscribe_router
 from phiacta.webhooks.router import router as webhooks_router
 from servicekit.app import HealthEndpoints, create_app
+from servicekit.body_limit import BodySizeLimit
 
 TITLE = "Phiacta Knowledge Backend"
 WEBHOOK_POLL_SECONDS = 2.0
@@ -103,7 +103,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         cors_origins=settings.effective_cors_origins,
         settings=settings,
     )
-    application.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    application.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     use_spec_error_codes(application)
     return application
 

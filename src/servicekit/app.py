@@ -156,9 +156,13 @@ def _install_error_handlers(app: FastAPI, *, expose_tracebacks: bool) -> None:
         if exc.status_code in (204, 304):
             return Response(status_code=exc.status_code, headers=exc.headers)
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
-        details = None if isinstance(exc.detail, str) else exc.detail
+        details = getattr(exc, "details", None) if isinstance(exc.detail, str) else exc.detail
         body = envelope(
-            exc.status_code, message, details=details, request_id=request_id_of(request)
+            exc.status_code,
+            message,
+            code=getattr(exc, "code", None),  # e.g. the body limit's payload_too_large
+            details=details,
+            request_id=request_id_of(request),
         )
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 

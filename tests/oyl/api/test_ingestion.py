@@ -115,7 +115,7 @@ async def test_oversized_uploads_answer_413(oyl_settings: Settings, api: Any) ->
             headers=tenant.owner,
         )
         assert too_big.status_code == 413
-        assert too_big.json()["error"]["details"]["max_upload_bytes"] == 2000
+        assert too_big.json()["error"]["details"]["max_bytes"] == 2000
         # Just above the limit but within the multipart allowance: caught while storing.
         near = await http.post(
             f"{V1}/knowledge-bases/{tree.kb}/documents",

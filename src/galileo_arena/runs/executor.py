@@ -133,8 +133,11 @@ class RunExecutor:
             except Exception:
                 log.exception("claiming runs failed; retrying")
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation that
+            # arrives as the wait ends, and stop() would then wait for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.executor_poll_seconds)
+                async with asyncio.timeout(self.settings.executor_poll_seconds):
+                    await self._wake.wait()
 
     def _spawn(self, run_id: str) -> None:
         task = asyncio.create_task(self._execute(run_id), name=f"galileo-run-{run_id}")

@@ -226,7 +226,10 @@ class EventHub:
         """Notice a lost LISTEN connection, reconnect with backoff, make subscribers catch up."""
         while True:
             try:
-                await asyncio.wait_for(self._lost.wait(), timeout=self.keepalive)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancellation
+                # that arrives as the wait ends, and stop() would then wait for ever.
+                async with asyncio.timeout(self.keepalive):
+                    await self._lost.wait()
             except TimeoutError:
                 if await self._answers():
                     continue

@@ -46,7 +46,14 @@ class ServiceSpec:
     """``module:attribute`` of the service's Celery app, when it has background work."""
     worker_queues: tuple[str, ...] = ()
     ui_path: str | None = "/ui"
+    docs_path: str = "/docs"
+    """Where the API reference is (linked instead when the service has no UI)."""
     default_port: int = 8000
+
+    @property
+    def entry_path(self) -> str:
+        """The page the suite's landing page links to: the UI, or else the API reference."""
+        return self.ui_path or self.docs_path
 
 
 def discover() -> list[ServiceSpec]:

@@ -89,7 +89,7 @@ def build_root_app(mounted: Sequence[Mounted]) -> FastAPI:
             "title": m.spec.title,
             "description": m.spec.description,
             "prefix": f"/{m.spec.name}",
-            "ui_url": f"/{m.spec.name}{m.spec.ui_path or '/docs'}",
+            "ui_url": f"/{m.spec.name}{m.spec.entry_path}",
         }
         for m in mounted
     ]

@@ -96,7 +96,7 @@ def run_up(*, host: str, port: int, start_workers: bool, seed: bool) -> None:
         root = build_root_app(mounted)
         console.print(f"Open [bold]http://{host}:{port}/[/bold]  (Ctrl-C stops everything)")
         for m in mounted:
-            path = f"/{m.spec.name}{m.spec.ui_path or '/docs'}"
+            path = f"/{m.spec.name}{m.spec.entry_path}"
             console.print(f"  {m.spec.title:<14} http://{host}:{port}{path}")
         uvicorn.run(root, host=host, port=port, log_config=None, proxy_headers=True)
     finally:

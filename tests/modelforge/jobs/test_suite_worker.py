@@ -61,3 +61,8 @@ async def test_the_suite_worker_runs_jobs_sent_by_the_suite_app(
         assert shown["worker_id"].startswith("modelforge@")
     finally:
         pool.stop()
+
+
+async def test_the_suite_landing_page_links_the_api_reference(client: httpx.AsyncClient) -> None:
+    reference = await client.get(spec.entry_path)
+    assert reference.status_code == 200 and "swagger" in reference.text.lower()

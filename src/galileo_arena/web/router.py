@@ -9,14 +9,11 @@ kit's JSON envelope so ``kit.js`` can show its message as a toast.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
 from sse_starlette import EventSourceResponse
 
 from galileo_arena.datasets.service import DatasetService
@@ -32,6 +29,7 @@ from galileo_arena.web.transcript import message_view, phase_title
 from servicekit.errors import Forbidden, ServiceError, Unprocessable
 from servicekit.events import sse_response
 from servicekit.web import make_templates, url_path_for
+from servicekit.web.pages import PageFailure, html_error_route
 
 TEMPLATES = make_templates(Path(__file__).parent / "templates")
 TEMPLATES.env.globals["phase_title"] = phase_title
@@ -45,36 +43,17 @@ RECENT_FAILURES = 8
 COMPARABLE_RUNS = 100
 
 
-class PageRoute(APIRoute):
-    """A route whose failures render ``error.html`` with their status (htmx: the envelope)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except (ServiceError, RequestValidationError) as error:
-                if request.headers.get("hx-request"):
-                    raise
-                return error_page(request, error)
-
-        return handle
+def error_page(request: Request, failure: PageFailure) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"status": failure.status, "message": failure.message},
+        failure.status,
+        failure.headers,
+    )
 
 
-router = APIRouter(prefix="/ui", route_class=PageRoute, include_in_schema=False)
-
-
-def error_page(request: Request, error: ServiceError | RequestValidationError) -> Response:
-    if isinstance(error, ServiceError):
-        status, message, headers = error.status_code, error.message, error.headers
-    else:
-        status, headers = 422, None
-        message = "; ".join(
-            f"{'.'.join(str(p) for p in problem['loc'][1:])}: {problem['msg']}"
-            for problem in error.errors()
-        )
-    return render(request, "error.html", {"status": status, "message": message}, status, headers)
+router = APIRouter(prefix="/ui", route_class=html_error_route(error_page), include_in_schema=False)
 
 
 def render(

@@ -24,6 +24,7 @@ from curiouscore.config import Settings
 from curiouscore.play.router import router as play_router
 from curiouscore.progress.router import router as progress_router
 from curiouscore.runtime import CuriousCore, open_curiouscore
+from curiouscore.web import mount_ui
 from servicekit.app import HealthEndpoints, create_app
 from servicekit.body_limit import BodySizeLimit
 
@@ -89,6 +90,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
     )
     application.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    mount_ui(application)  # the web app under /ui, with the kit's static files
     return application
 
 

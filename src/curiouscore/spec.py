@@ -58,6 +58,6 @@ spec = ServiceSpec(
     migrations_package="curiouscore.migrations",
     seed=seed,
     cli=cli,
-    ui_path=None,  # no web UI yet: /docs
+    ui_path="/ui",
     default_port=8000,
 )

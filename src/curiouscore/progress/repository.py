@@ -96,6 +96,32 @@ async def leaderboard(db: AsyncSession, limit: int) -> list[tuple[User, int]]:
     return [(u, n) for u, n in rows.all()]
 
 
+async def session_rewards(
+    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
+) -> tuple[int, list[Badge]]:
+    """XP and badges a session's completion paid: the completion's award row and every award
+    and badge of the same transaction (``now()`` is the transaction's start, so they share it)."""
+    paid_at = await db.scalar(
+        select(XpAward.created_at).where(
+            XpAward.user_id == user_id, XpAward.session_id == session_id
+        )
+    )
+    if paid_at is None:
+        return 0, []
+    xp = await db.scalar(
+        select(func.coalesce(func.sum(XpAward.xp), 0)).where(
+            XpAward.user_id == user_id, XpAward.created_at == paid_at
+        )
+    )
+    badges = await db.scalars(
+        select(Badge)
+        .join(UserBadge, UserBadge.badge_id == Badge.id)
+        .where(UserBadge.user_id == user_id, UserBadge.earned_at == paid_at)
+        .order_by(Badge.xp_reward)
+    )
+    return int(xp or 0), list(badges)
+
+
 async def sessions_of(db: AsyncSession, user_id: uuid.UUID) -> list[GameSession]:
     return list(
         await db.scalars(

@@ -31,10 +31,11 @@ async def my_badges(principal: Learner, cc: Core) -> list[EarnedBadge]:
 
 @router.get("/leaderboard")
 async def leaderboard(
-    _: Learner, cc: Core, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    principal: Learner, cc: Core, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> list[LeaderboardEntry]:
-    """Top learners by XP: usernames and figures only, never emails."""
-    return await cc.progress.leaderboard(limit)
+    """Top learners by XP: usernames and figures only, never emails; ``is_you`` marks the
+    caller's own row."""
+    return await cc.progress.leaderboard(limit, principal.subject or "")
 
 
 @router.get("/dashboard")

@@ -31,6 +31,8 @@ class LeaderboardEntry(BaseModel):
     xp: int
     level: int
     badges: int
+    # Usernames are not unique: whether a row is the viewer's own is told by this flag.
+    is_you: bool = False
 
 
 class ChallengeProgress(BaseModel):

@@ -75,11 +75,26 @@ class ProgressService:
             for ub, b in rows
         ]
 
-    async def leaderboard(self, limit: int) -> list[LeaderboardEntry]:
+    async def session_rewards(
+        self, user_id: str, session_id: uuid.UUID
+    ) -> tuple[int, list[BadgeOut]]:
+        """What completing this session paid the learner: XP (badges' included) and badges."""
+        async with self.db.session() as db:
+            xp, badges = await repository.session_rewards(db, uuid.UUID(user_id), session_id)
+        return xp, [BadgeOut.model_validate(b) for b in badges]
+
+    async def leaderboard(self, limit: int, viewer_id: str = "") -> list[LeaderboardEntry]:
         async with self.db.session() as db:
             rows = await repository.leaderboard(db, limit)
         return [
-            LeaderboardEntry(rank=i + 1, username=u.username, xp=u.xp, level=u.level, badges=n)
+            LeaderboardEntry(
+                rank=i + 1,
+                username=u.username,
+                xp=u.xp,
+                level=u.level,
+                badges=n,
+                is_you=str(u.id) == viewer_id,
+            )
             for i, (u, n) in enumerate(rows)
         ]
 

@@ -46,7 +46,16 @@ async def test_level_badges_and_leaderboard(client, admin, register, play, open_
     board = await play(runner_up, "GET", "/leaderboard?limit=100")
     names = [entry["username"] for entry in board]
     assert names.index("star") < names.index("runner")
-    assert all(set(entry) == {"rank", "username", "xp", "level", "badges"} for entry in board)
+    assert all(
+        set(entry) == {"rank", "username", "xp", "level", "badges", "is_you"} for entry in board
+    )
+    # Only the caller's own row is marked, even if another learner took the same username.
+    namesake = await register("runner")
+    await pass_once(play, open_session, namesake, big)
+    board = await play(runner_up, "GET", "/leaderboard?limit=100")
+    runners = [entry for entry in board if entry["username"] == "runner"]
+    assert len(runners) >= 2
+    assert [entry["xp"] for entry in board if entry["is_you"]] == [runner_me["xp"]]
     catalogue = await play(runner_up, "GET", "/badges")
     assert [b["name"] for b in catalogue] == ["First Steps", "Quick Learner", "AI Explorer"]
 

@@ -209,6 +209,8 @@ class DocumentStatus(StrEnum):
     embedding = "embedding"
     ready = "ready"
     failed = "failed"
+    cancelled = "cancelled"
+    """A user stopped the ingestion; the document has no chunks until it is re-indexed."""
 
 
 class Document(Base):

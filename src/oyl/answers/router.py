@@ -40,7 +40,11 @@ async def query_teammate(
     service: AnswerService = Depends(answers),
 ) -> QueryResponse:
     """Ask a teammate: its assistants answer from their knowledge with ``[n]`` citations, or
-    say the answer is not in the knowledge base. ``mode``: ``fast`` or ``reasoning``."""
+    say the answer is not in the knowledge base. ``mode``: ``fast`` or ``reasoning``.
+
+    With ``stream=true`` the answer comes as Server-Sent Events: ``token`` (``assistant_id``,
+    ``text``) as the model writes, ``assistant`` per assistant, then ``citations``, ``usage`` and
+    ``done`` (this response's body); or ``error`` (the error envelope) if answering fails."""
     if body.stream:
         prepared = await service.prepare(who, teammate_id, body)
         events = (

@@ -23,7 +23,9 @@ class QueryRequest(BaseModel):
     include_reasoning: bool = False
     """Return the model's reasoning (``reasoning`` mode); it is never part of the answer."""
     stream: bool = False
-    """Answer as Server-Sent Events: one ``assistant`` event per assistant, then ``answer``."""
+    """Answer as Server-Sent Events: ``token`` events as the answer is generated, one
+    ``assistant`` event per assistant, then ``citations``, ``usage`` and ``done`` (the whole
+    response); a failure midway is an ``error`` event instead of ``done``."""
     filters: Filters = Field(default_factory=Filters)
 
 

@@ -5,6 +5,10 @@ Each assistant retrieves from its knowledge bases (hybrid search, threshold); wi
 relevant it says so without calling a model. Otherwise the model gets the assistant's instruction
 as system prompt, the conversation's last turns, and numbered context, and its ``[n]`` marks
 become structured citations (document, page, chunk, snippet, score; never a file path).
+
+Streamed, the model's reply is read delta by delta and each answer delta is passed on at once
+(reasoning apart); citations, usage and the record of the conversation come from the complete
+reply, exactly as without streaming. A reply that breaks off is an error, never a short answer.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from oyl.answers.schemas import (
     QueryResponse,
     UsageOut,
 )
+from oyl.answers.streamed import Kind, ReasoningSplitter
 from oyl.config import Settings
 from oyl.hierarchy.repository import HierarchyRepository
 from oyl.models import Assistant, ChatMessage, Conversation, Teammate
@@ -45,10 +50,12 @@ from oyl.usage.accounting import increment
 from oyl.usage.repository import UsageRepository
 from servicekit.db import Database
 from servicekit.errors import Conflict, NotFound, ServiceError, ServiceUnavailable
-from servicekit.llm import LLMClient, LLMError, Message
+from servicekit.llm import Completion, LLMClient, LLMError, Message
 from servicekit.ratelimit import RateLimited
 
 AnswerListener = Callable[[AssistantAnswer], Awaitable[None]]
+# (assistant, kind, text): a piece of an assistant's reply as it is generated.
+TextListener = Callable[[Assistant, Kind, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -131,11 +138,13 @@ class AnswerService:
         prepared: Prepared,
         request: QueryRequest,
         on_answer: AnswerListener | None = None,
+        on_text: TextListener | None = None,
     ) -> QueryResponse:
+        """Answer a prepared question; with ``on_text`` the replies are streamed through it."""
         started = time.perf_counter()
 
         async def one(participant: _Participant) -> AssistantAnswer:
-            result = await self._answer(caller, participant, request, prepared.history)
+            result = await self._answer(caller, participant, request, prepared.history, on_text)
             if on_answer is not None:
                 await on_answer(result)
             return result
@@ -175,6 +184,7 @@ class AnswerService:
         participant: _Participant,
         request: QueryRequest,
         history: list[Message],
+        on_text: TextListener | None = None,
     ) -> AssistantAnswer:
         assistant = participant.assistant
         retrieved = await self.retriever.search(
@@ -185,6 +195,8 @@ class AnswerService:
             filters=request.filters,
         )
         if not retrieved.hits:
+            if on_text is not None:
+                await on_text(assistant, "token", grounding.NOT_FOUND)
             return AssistantAnswer(
                 assistant_id=assistant.id,
                 assistant_name=assistant.name,
@@ -210,9 +222,12 @@ class AnswerService:
             else self.settings.fast_model
         )
         try:
-            completion = await self.llm.complete(
-                messages, model=model, max_tokens=self.settings.answer_max_tokens
-            )
+            if on_text is None:
+                completion = await self.llm.complete(
+                    messages, model=model, max_tokens=self.settings.answer_max_tokens
+                )
+            else:
+                completion = await self._streamed(messages, model, assistant, on_text)
         except LLMError as exc:
             raise ServiceUnavailable(
                 f"The model {model} could not answer for {assistant.name}: {exc}",
@@ -246,6 +261,23 @@ class AnswerService:
                 completion_tokens=completion.usage.completion_tokens,
             ),
         )
+
+    async def _streamed(
+        self, messages: list[Message], model: str, assistant: Assistant, on_text: TextListener
+    ) -> Completion:
+        """The model's complete reply, each piece passed to ``on_text`` as it is generated."""
+        splitter = ReasoningSplitter()
+        async with self.llm.stream(
+            messages, model=model, max_tokens=self.settings.answer_max_tokens
+        ) as stream:
+            async for delta in stream:
+                for kind, text in splitter.feed(delta):
+                    await on_text(assistant, kind, text)
+        for kind, text in splitter.flush():
+            await on_text(assistant, kind, text)
+        if stream.completion is None:  # cannot happen: a stream read to its end is complete
+            raise LLMError("the model's stream ended without its reply")
+        return stream.completion
 
     async def _record(
         self,
@@ -290,12 +322,22 @@ class AnswerService:
     async def stream(
         self, caller: Caller, prepared: Prepared, request: QueryRequest
     ) -> AsyncIterator[tuple[str, str]]:
-        """(event, JSON data) pairs: each assistant's answer as it is ready, then the whole.
+        """(event, JSON data) pairs, in this order:
 
-        The question was accepted by :meth:`prepare` already, so refusals are HTTP statuses;
-        only a failure while answering (a model down) arrives as an ``error`` event.
+        ``token`` (``assistant_id``, ``text``) for each answer delta as the model generates it
+        (``reasoning`` likewise, when asked for), ``assistant`` with each assistant's complete
+        answer, then ``citations``, ``usage`` and ``done`` with the whole response, as the
+        non-streamed answer. The question was accepted by :meth:`prepare` already, so refusals
+        are HTTP statuses; a failure while answering (a model down, a reply broken off) ends the
+        stream with an ``error`` event and no ``done``. A client that goes away cancels the
+        answering, which closes the model's stream.
         """
         queue: asyncio.Queue[tuple[str, str] | None] = asyncio.Queue()
+
+        async def on_text(assistant: Assistant, kind: Kind, text: str) -> None:
+            if kind == "reasoning" and not request.include_reasoning:
+                return
+            await queue.put((kind, json.dumps({"assistant_id": str(assistant.id), "text": text})))
 
         async def on_answer(result: AssistantAnswer) -> None:
             public = (
@@ -307,8 +349,13 @@ class AnswerService:
 
         async def produce() -> None:
             try:
-                response = await self.answer(caller, prepared, request, on_answer)
-                await queue.put(("answer", public_view(response, request).model_dump_json()))
+                response = public_view(
+                    await self.answer(caller, prepared, request, on_answer, on_text), request
+                )
+                citations = [c.model_dump(mode="json") for c in response.citations]
+                await queue.put(("citations", json.dumps({"citations": citations})))
+                await queue.put(("usage", response.usage.model_dump_json()))
+                await queue.put(("done", response.model_dump_json()))
             except ServiceError as exc:
                 await queue.put(("error", _error_json(exc.status_code, exc.code, exc.message)))
             except Exception:

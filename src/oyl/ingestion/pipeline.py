@@ -3,7 +3,9 @@
 Each stage commits the document's status and progress at once, so the API shows where it is.
 The chunks are replaced as a whole (PostgreSQL rows and Chroma vectors of the document), so a
 re-index never leaves stale chunks behind. A document deleted while its ingestion runs has its
-vectors removed again at the end: deletion always wins.
+vectors removed again at the end: deletion always wins. A cancel request stops the run at its
+next progress report (each stage, each batch of embeddings): the document then ends
+``cancelled`` with no chunks and no vectors, and a re-index starts it afresh.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from oyl.usage.accounting import increment
 from oyl.vectors import ChromaVectors
 from servicekit.db import Database
 from servicekit.embeddings import Embedder
-from servicekit.jobs import PermanentError
+from servicekit.jobs import JobCancelled, PermanentError
 from servicekit.storage import BlobStore
 
 EMBED_BATCH = 64
@@ -93,6 +95,9 @@ class Ingestion:
             raise PermanentError(message)
         try:
             return self._ingest(document)
+        except JobCancelled:
+            self._discard(document)
+            raise
         except Exception as exc:
             self._set(
                 document_id,
@@ -176,6 +181,16 @@ class Ingestion:
         with self.r.db.sync_session() as session:
             session.execute(delete(Chunk).where(Chunk.document_id == document.id))
             session.execute(insert(Chunk), rows)
+
+    def _discard(self, document: Document) -> None:
+        """Settle a cancelled run: whatever it (or an earlier run) indexed goes."""
+        with self.r.db.sync_session() as session:
+            session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+        cancelled = {"status": DocumentStatus.cancelled.value, "progress": 0.0, "chunk_count": 0}
+        self._set(document.id, **cancelled, error=None, timings=self.timings)
+        self.r.vectors.delete_documents(
+            document.tenant_id, document.knowledge_base_id, [document.id]
+        )
 
     def _still_exists(self, document_id: uuid.UUID) -> bool:
         with self.r.db.sync_session() as session:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from oyl.models import Chunk, Document, IngestJob
 from oyl.pagination import Paging
@@ -43,6 +43,11 @@ class DocumentRepository(TenantRepository):
 
     async def chunk(self, chunk_id: uuid.UUID) -> Chunk | None:
         return await self.get(Chunk, chunk_id)
+
+    async def delete_chunks(self, document_id: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(Chunk).where(Chunk.tenant_id == self.tenant_id, Chunk.document_id == document_id)
+        )
 
     async def active_job(self, document_id: uuid.UUID) -> IngestJob | None:
         return await self.session.scalar(

@@ -1,4 +1,4 @@
-"""HTTP routes of documents: upload, list, status, chunks, re-index, delete."""
+"""HTTP routes of documents: upload, list, status, chunks, re-index, cancel, delete."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ async def get_document(
     who: Caller = Depends(reader),
     service: DocumentService = Depends(documents),
 ) -> DocumentOut:
-    """Status (uploaded, parsing, chunking, embedding, ready, failed), progress, counts,
+    """Status (uploaded, parsing, chunking, embedding, ready, failed, cancelled), progress, counts,
     timings per stage and the error of a failed ingestion."""
     return DocumentOut.model_validate(await service.get_document(who, document_id))
 
@@ -140,6 +140,21 @@ async def reindex_document(
 ) -> DocumentOut:
     """Parse, chunk and embed the stored file again; its old chunks are replaced."""
     return DocumentOut.model_validate(await service.reindex(who, document_id))
+
+
+@router.post(
+    "/documents/{document_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"description": "The document is not being ingested"}},
+)
+async def cancel_ingestion(
+    document_id: uuid.UUID,
+    who: Caller = Depends(editor),
+    service: DocumentService = Depends(documents),
+) -> DocumentOut:
+    """Stop the document's ingestion: at once when queued, at the next stage or batch when
+    running. It ends ``cancelled``, without chunks or vectors; re-index to ingest it again."""
+    return DocumentOut.model_validate(await service.cancel(who, document_id))
 
 
 @router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)

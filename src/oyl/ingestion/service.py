@@ -1,5 +1,5 @@
 """Documents: upload (sniffed, size-limited, deduplicated, quota-checked), status, chunks,
-re-index and deletion (rows, vectors and files).
+re-index, cancel and deletion (rows, vectors and files).
 
 The file is streamed to content-addressed storage under the tenant's own prefix while being
 hashed; a knowledge base holds one document per content (sha256), so uploading the same file
@@ -35,7 +35,7 @@ from servicekit.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from servicekit.jobs import JobService
+from servicekit.jobs import JobService, JobStatus
 from servicekit.storage import BlobStore, TooLarge, safe_filename
 
 READ_SIZE = 1024 * 1024
@@ -215,6 +215,40 @@ class DocumentService:
             document.progress = 0.0
             document.error = None
         await self._submit(document)
+        return document
+
+    async def cancel(self, caller: Caller, document_id: uuid.UUID) -> Document:
+        """Stop the document's ingestion; 409 when none is queued or running.
+
+        A queued ingestion is cancelled here and now; a running one stops at its next stage or
+        batch of embeddings, and the worker then settles the document (``cancelled``, chunks and
+        vectors removed), so the answer may still show the stage it was in.
+        """
+        async with self._repo(caller) as repo:
+            document = await self._document(repo, document_id)
+            job = await repo.active_job(document_id)
+        if job is None:
+            raise Conflict(
+                f"The document is not being ingested (it is {document.status})",
+                code="not_ingesting",
+            )
+        job = await self.jobs.cancel(job.id)
+        async with self._repo(caller) as repo:
+            document = await self._document(repo, document_id)
+            if job is not None and job.status is JobStatus.CANCELLED:
+                # No worker will run it: settle the document as the worker would have.
+                await repo.delete_chunks(document_id)
+                document.status = DocumentStatus.cancelled.value
+                document.progress = 0.0
+                document.error = None
+                document.chunk_count = 0
+        if job is not None and job.status is JobStatus.CANCELLED:
+            await asyncio.to_thread(
+                self.vectors.delete_documents,
+                caller.tenant_id,
+                document.knowledge_base_id,
+                [document_id],
+            )
         return document
 
     async def delete_document(self, caller: Caller, document_id: uuid.UUID) -> None:

@@ -4,6 +4,10 @@ Both lists are searched inside the caller's tenant and the given knowledge bases
 counts only if its cosine similarity to the question reaches the threshold (lexical hits the dense
 search did not return get theirs from their stored vectors), so "nothing relevant" is a real
 answer rather than the five least bad chunks.
+
+One query's latency is its slowest path, not their sum: the question is embedded (or found in
+this process's cache of recent questions) and sent to Chroma while PostgreSQL checks the
+knowledge bases and runs the full-text search.
 """
 
 from __future__ import annotations
@@ -16,14 +20,20 @@ from collections.abc import Sequence
 from oyl.retrieval.fusion import reciprocal_rank_fusion
 from oyl.retrieval.repository import RetrievalRepository
 from oyl.retrieval.schemas import Filters, Hit, RetrievalResult, SearchMode
-from oyl.vectors import ChromaVectors
+from oyl.vectors import ChromaVectors, VectorHit
+from servicekit.auth.ttl_cache import TtlCache
 from servicekit.db import Database
-from servicekit.embeddings import Embedder, EmbeddingError
+from servicekit.embeddings import Embedder, EmbeddingError, Vectors
 from servicekit.errors import Conflict, ServiceUnavailable
 
 # Each list brings this many times top_k candidates (at least MIN_CANDIDATES) to the fusion.
 CANDIDATE_FACTOR = 4
 MIN_CANDIDATES = 20
+# Recent questions' vectors, per process and per tenant (caches never cross tenants). A vector
+# depends only on the text and the model, so entries never go stale; the TTL only bounds memory
+# together with the size (4096 x 384 floats: 6 MB).
+QUERY_CACHE_ENTRIES = 4096
+QUERY_CACHE_TTL_S = 3600.0
 
 
 class Retriever:
@@ -41,6 +51,9 @@ class Retriever:
         self.embedder = embedder
         self.default_top_k = default_top_k
         self.default_min_score = default_min_score
+        self._query_vectors: TtlCache[tuple[uuid.UUID, str], Vectors] = TtlCache(
+            QUERY_CACHE_TTL_S, max_entries=QUERY_CACHE_ENTRIES
+        )
 
     async def search(
         self,
@@ -77,6 +90,43 @@ class Retriever:
                 code="embedding_model_mismatch",
             )
 
+    async def _query_vector(self, tenant_id: uuid.UUID, query: str) -> Vectors:
+        key = (tenant_id, query)
+        vector = self._query_vectors.get(key)
+        if vector is None:
+            try:
+                vector = (await self.embedder.embed([query]))[0]
+            except EmbeddingError as exc:
+                raise ServiceUnavailable(
+                    f"The embedding provider is unavailable: {exc}", code="embeddings_unavailable"
+                ) from exc
+            self._query_vectors.put(key, vector)
+        return vector
+
+    async def _dense(
+        self,
+        tenant_id: uuid.UUID,
+        query: str,
+        kb_ids: Sequence[uuid.UUID],
+        filters: Filters,
+        limit: int,
+        *,
+        needed: bool,
+    ) -> tuple[Vectors, list[VectorHit]]:
+        """The question's vector, and Chroma's nearest chunks when the mode uses them."""
+        vector = await self._query_vector(tenant_id, query)
+        if not needed:
+            return vector, []
+        hits = await asyncio.to_thread(
+            self.vectors.query,
+            tenant_id,
+            vector,
+            knowledge_base_ids=kb_ids,
+            document_ids=filters.document_ids,
+            limit=limit,
+        )
+        return vector, hits
+
     async def _search(
         self,
         tenant_id: uuid.UUID,
@@ -88,35 +138,26 @@ class Retriever:
         filters: Filters,
     ) -> list[Hit]:
         candidates = max(top_k * CANDIDATE_FACTOR, MIN_CANDIDATES)
-        async with self.db.session() as session:
-            repo = RetrievalRepository(session, tenant_id)
-            self._check_models(await repo.embedding_models(kb_ids))
-            try:
-                vector = (await self.embedder.embed([query]))[0]
-            except EmbeddingError as exc:
-                raise ServiceUnavailable(
-                    f"The embedding provider is unavailable: {exc}", code="embeddings_unavailable"
-                ) from exc
-            dense_task = None
-            if mode is not SearchMode.lexical:  # Chroma answers while PostgreSQL does
-                dense_task = asyncio.create_task(
-                    asyncio.to_thread(
-                        self.vectors.query,
-                        tenant_id,
-                        vector,
-                        knowledge_base_ids=kb_ids,
-                        document_ids=filters.document_ids,
-                        limit=candidates,
-                    )
-                )
-            lexical = (
-                await repo.lexical(query, kb_ids, filters, candidates)
-                if mode is not SearchMode.dense
-                else []
+        dense_task = asyncio.create_task(
+            self._dense(
+                tenant_id, query, kb_ids, filters, candidates, needed=mode is not SearchMode.lexical
             )
-            dense_hits = await dense_task if dense_task is not None else []
-            similarity = {hit.chunk_id: hit.similarity for hit in dense_hits}
-            rows = await repo.chunks([*similarity, *lexical], kb_ids, filters)
+        )
+        try:
+            async with self.db.session() as session:
+                repo = RetrievalRepository(session, tenant_id)
+                self._check_models(await repo.embedding_models(kb_ids))
+                lexical = (
+                    await repo.lexical(query, kb_ids, filters, candidates)
+                    if mode is not SearchMode.dense
+                    else []
+                )
+                vector, dense_hits = await dense_task
+                similarity = {hit.chunk_id: hit.similarity for hit in dense_hits}
+                rows = await repo.chunks([*similarity, *lexical], kb_ids, filters)
+        finally:
+            if not dense_task.done():  # a failure on the PostgreSQL side: do not leave it behind
+                dense_task.cancel()
         missing: dict[uuid.UUID, list[uuid.UUID]] = {}
         for chunk_id in lexical:
             if chunk_id not in similarity and chunk_id in rows:

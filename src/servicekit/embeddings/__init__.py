@@ -15,8 +15,10 @@ from servicekit.embeddings.local import LocalOnnxEmbedder, local_embedder
 from servicekit.embeddings.local_model import (
     LocalModelFiles,
     LocalModelUnavailable,
+    Precision,
     default_model_dir,
     ensure_local_model,
+    ensure_quantized_model,
 )
 from servicekit.embeddings.ollama import OllamaEmbedder
 from servicekit.embeddings.openai_compat import OpenAICompatibleEmbedder
@@ -32,12 +34,14 @@ __all__ = [
     "LocalOnnxEmbedder",
     "OllamaEmbedder",
     "OpenAICompatibleEmbedder",
+    "Precision",
     "Vectors",
     "create_embedder",
     "default_chroma_model_dir",
     "default_model_dir",
     "embedder_from_settings",
     "ensure_local_model",
+    "ensure_quantized_model",
     "local_embedder",
     "prepare_chroma_model_dir",
 ]

@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from servicekit.embeddings import ollama, openai_compat
 from servicekit.embeddings.base import Embedder
 from servicekit.embeddings.local import local_embedder
-from servicekit.embeddings.local_model import DIMENSION, MODEL_NAME
+from servicekit.embeddings.local_model import DIMENSION, MODEL_NAME, Precision
 from servicekit.embeddings.ollama import OllamaEmbedder
 from servicekit.embeddings.openai_compat import OpenAICompatibleEmbedder
 from servicekit.embeddings.settings import EmbeddingProvider, EmbeddingSettings
@@ -27,6 +27,7 @@ def create_embedder(
     base_url: str | None = None,
     api_key: str | SecretStr | None = None,
     threads: int = 0,
+    precision: Precision | str = Precision.fp32,
     timeout: float = 60.0,
 ) -> Embedder:
     """Build the embedder these values describe.
@@ -35,7 +36,8 @@ def create_embedder(
     local encoder. In that fallback ``model`` and ``dimensions`` (which then name a remote model,
     such as a service's ``text-embedding-3-small`` default) are ignored and the local model's 384
     dimensions apply; ask with ``provider="local"`` to have a mismatch rejected instead.
-    The local encoder is shared per process; remote embedders are new objects the caller closes.
+    ``threads`` and ``precision`` apply to the local encoder only. The local encoder is shared
+    per process; remote embedders are new objects the caller closes.
     """
     key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
     if provider is None:
@@ -60,7 +62,7 @@ def create_embedder(
             raise ValueError(f"the local provider only serves {MODEL_NAME}, not {model!r}")
         if dimensions is not None and dimensions != DIMENSION:
             raise ValueError(f"{MODEL_NAME} vectors have {DIMENSION} dimensions, not {dimensions}")
-        return local_embedder(threads=threads)
+        return local_embedder(threads=threads, precision=precision)
     if chosen is EmbeddingProvider.openai:
         return OpenAICompatibleEmbedder(
             model or openai_compat.DEFAULT_MODEL,
@@ -86,5 +88,6 @@ def embedder_from_settings(settings: EmbeddingSettings) -> Embedder:
         base_url=settings.embedding_base_url,
         api_key=settings.openai_api_key,
         threads=settings.embedding_threads,
+        precision=settings.embedding_precision,
         timeout=settings.embedding_timeout,
     )

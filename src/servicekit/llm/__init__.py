@@ -6,6 +6,11 @@
         )
         result.text, result.usage, result.latency_s, result.cost_usd
 
+        async with llm.stream(messages, model="anthropic/claude-sonnet-4-6") as stream:
+            async for delta in stream:
+                ...
+        stream.completion.usage
+
 Models are ``provider/model_name``: OpenAI-compatible endpoints (``openai``, ``mistral``,
 ``deepseek``, ``gemini``, ``grok``, ``ollama``, ``vllm``, ``llamacpp``), ``anthropic``, the
 in-process ``local`` model, and ``scripted`` replies for tests.
@@ -25,16 +30,19 @@ from servicekit.llm.errors import (
 )
 from servicekit.llm.pricing import Price, estimate_cost, price_of
 from servicekit.llm.providers.scripted import (
+    BreaksOff,
     ScriptedModel,
     install_script,
     remove_script,
     scripted_model,
 )
 from servicekit.llm.settings import LLMSettings
+from servicekit.llm.streaming import LLMStream, StrippedDeltas
 from servicekit.llm.types import Completion, Message, ModelRef, Usage
 
 __all__ = [
     "PROVIDERS",
+    "BreaksOff",
     "Completion",
     "LLMClient",
     "LLMError",
@@ -43,6 +51,7 @@ __all__ = [
     "LLMRequestRejected",
     "LLMResponseError",
     "LLMSettings",
+    "LLMStream",
     "LLMTimeout",
     "LLMUnavailable",
     "Message",
@@ -50,6 +59,7 @@ __all__ = [
     "Price",
     "ProviderNotConfigured",
     "ScriptedModel",
+    "StrippedDeltas",
     "UnknownModel",
     "Usage",
     "configured_providers",

@@ -21,6 +21,7 @@ from servicekit.llm.providers.openai_compatible import OpenAICompatibleProvider
 from servicekit.llm.providers.scripted import ScriptedProvider
 from servicekit.llm.retry import RetryPolicy, call_with_retries
 from servicekit.llm.settings import LLMSettings
+from servicekit.llm.streaming import LLMStream
 from servicekit.llm.structured import check_schema, parse_reply
 from servicekit.llm.types import Completion, Message, ModelRef, check_messages
 
@@ -59,7 +60,8 @@ def configured_providers(settings: LLMSettings) -> list[str]:
 
 
 class LLMClient:
-    """Completions from any configured provider, with one request and one result shape.
+    """Completions from any configured provider, with one request and one result shape, whole
+    (``complete``) or streamed as they are generated (``stream``).
 
     ``timeout`` and ``max_retries`` override the settings' ``LLM_TIMEOUT_SECONDS`` and
     ``LLM_MAX_RETRIES``. Provider connections are opened on first use; close the client with
@@ -142,6 +144,39 @@ class LLMClient:
             cost_usd=cost,
             finish_reason=reply.finish_reason,
             data=data,
+        )
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        model: str,
+        temperature: float = 0.0,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        timeout: float | None = None,  # per attempt, as for complete
+        first_token_timeout: float | None = None,
+    ) -> LLMStream:
+        """Ask like ``complete``, but read the reply as text deltas while it is generated.
+
+        Iterate the returned ``LLMStream`` (preferably inside ``async with`` so that leaving early
+        stops the generation); its ``completion`` has usage, cost and finish reason at the end.
+        ``timeout`` bounds each attempt, ``first_token_timeout`` (default: ``timeout``) its wait
+        for the first delta; only failures before that first delta are retried. JSON output is
+        not streamed: use ``complete`` with ``json_schema``.
+        """
+        ref = ModelRef.parse(model)
+        check_messages(messages)
+        provider = self._provider(ref.provider)
+        limit = timeout if timeout is not None else self.timeout
+        return LLMStream(
+            lambda: provider.stream(
+                ref.name, messages, temperature=temperature, max_tokens=max_tokens
+            ),
+            ref=ref,
+            timeout=limit,
+            first_token_timeout=first_token_timeout if first_token_timeout is not None else limit,
+            policy=self.retry_policy,
+            prices=self._price_overrides,
         )
 
     def _provider(self, provider_id: str) -> Provider:

@@ -70,10 +70,15 @@ async def call_with_retries(
             # from outside stays CancelledError and propagates untouched.
             raise LLMTimeout(f"no reply within {attempt_timeout:g} s") from error
 
-    retrying = AsyncRetrying(
+    return await retrying(policy)(timed_attempt)
+
+
+def retrying(policy: RetryPolicy) -> AsyncRetrying:
+    """The retry loop of ``policy``; also usable as ``async for attempt in retrying(policy)``
+    around code that is not one awaitable (opening a stream). The last error is re-raised."""
+    return AsyncRetrying(
         stop=stop_after_attempt(policy.max_retries + 1),
         retry=retry_if_exception(_is_transient),
         wait=_Backoff(policy),
         reraise=True,
     )
-    return await retrying(timed_attempt)

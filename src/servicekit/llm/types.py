@@ -59,9 +59,14 @@ class ProviderReply:
     finish_reason: str | None = None
 
 
+# What a provider's stream yields: text deltas (never empty), then one ProviderReply whose text is
+# the whole reply and whose usage and finish reason the client reports.
+ProviderChunk = str | ProviderReply
+
+
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """The result of ``LLMClient.complete``.
+    """The result of ``LLMClient.complete``, or of a stream once it has been read to the end.
 
     ``data`` holds the parsed JSON, already validated against the schema, when one was given.
     ``latency_s`` covers the whole call, retries included, as the caller experienced it.

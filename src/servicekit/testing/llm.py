@@ -5,21 +5,24 @@
 - ``llamacpp_server``: llama.cpp's own OpenAI-compatible server (``python -m llama_cpp.server``)
   running that model for the whole session, stopped at the end.
 - ``anthropic_double``: a local HTTP server speaking Anthropic's Messages API, the one stand-in
-  for a paid API that cannot run here; it checks the requests the real SDK sends.
+  for a paid API that cannot run here; it checks the requests the real SDK sends, and answers
+  ``"stream": true`` requests with the API's event stream (which can break off or hang midway).
 
 Use them from a conftest with ``from servicekit.testing.llm import *  # noqa``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +32,17 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from servicekit.llm.local_model import default_model_path
-from servicekit.llm.providers.scripted import Script, ScriptedModel, install_script, remove_script
+from servicekit.llm.providers.scripted import (
+    Script,
+    ScriptedModel,
+    install_script,
+    remove_script,
+    word_pieces,
+)
 from servicekit.testing.server import serve_in_thread
 
 __all__ = [
@@ -172,6 +181,9 @@ class _Reply:
     status: int = 200
     error_type: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    # Streams only: after the text, an ``error`` event of this type, or hold the connection open.
+    breaks_with: str | None = None
+    hangs: bool = False
 
 
 class AnthropicDouble:
@@ -181,7 +193,8 @@ class AnthropicDouble:
     inside ``messages``, no ``max_tokens``...) get the real API's error shape, so a client bug
     shows up as the error it would cause in production. Models named in ``rejects_temperature``
     answer a ``temperature`` field with a 400, as Anthropic's newer models do. Token usage is
-    counted in words.
+    counted in words. A streamed reply sends its text word by word; ``stream_closed`` is set when
+    a streamed response ends, the client's disconnect included.
     """
 
     API_KEY = "sk-ant-test-key"
@@ -191,10 +204,19 @@ class AnthropicDouble:
         self.rejects_temperature: set[str] = set()
         self.requests: list[RecordedRequest] = []
         self._replies: list[_Reply] = []
+        self.stream_closed = threading.Event()
         self.app = Starlette(routes=[Route("/v1/messages", self._messages, methods=["POST"])])
 
     def reply_text(self, text: str) -> None:
         self._replies.append(_Reply(text=text))
+
+    def reply_stream_break(self, text: str, error_type: str = "overloaded_error") -> None:
+        """A streamed reply that sends ``text``, then an ``error`` event instead of its end."""
+        self._replies.append(_Reply(text=text, breaks_with=error_type))
+
+    def reply_stream_hang(self, text: str) -> None:
+        """A streamed reply that sends ``text``, then nothing until the client goes away."""
+        self._replies.append(_Reply(text=text, hangs=True))
 
     def reply_tool_input(self, tool_input: dict[str, Any]) -> None:
         """Answer the forced tool call (how JSON output is requested) with ``tool_input``."""
@@ -205,7 +227,7 @@ class AnthropicDouble:
     ) -> None:
         self._replies.append(_Reply(status=status, error_type=error_type, headers=headers or {}))
 
-    async def _messages(self, request: Request) -> JSONResponse:
+    async def _messages(self, request: Request) -> Response:
         headers = {name.lower(): value for name, value in request.headers.items()}
         try:
             body = await request.json()
@@ -226,7 +248,62 @@ class AnthropicDouble:
         reply = self._replies.pop(0)
         if reply.status != 200:
             return _anthropic_error(reply.status, reply.error_type, "queued error", reply.headers)
-        return JSONResponse(_message_response(body, reply))
+        message = _message_response(body, reply)
+        if body.get("stream"):
+            return StreamingResponse(self._events(message, reply), media_type="text/event-stream")
+        return JSONResponse(message)
+
+    async def _events(self, message: dict[str, Any], reply: _Reply) -> AsyncIterator[str]:
+        """The Messages API's event stream for ``message``: start, text deltas, stop."""
+        try:
+            usage = message["usage"]
+            start = {**message, "content": [], "stop_reason": None}
+            start["usage"] = {**usage, "output_tokens": 1}
+            yield _sse("message_start", {"type": "message_start", "message": start})
+            for index, block in enumerate(message["content"]):
+                if block["type"] != "text":
+                    raise NotImplementedError("the double streams text replies only")
+                yield _sse(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
+                yield _sse("ping", {"type": "ping"})
+                for piece in word_pieces(block["text"]):
+                    await asyncio.sleep(0)
+                    yield _sse(
+                        "content_block_delta",
+                        {
+                            "type": "content_block_delta",
+                            "index": index,
+                            "delta": {"type": "text_delta", "text": piece},
+                        },
+                    )
+                if reply.hangs:
+                    await asyncio.Event().wait()  # until the client disconnects
+                if reply.breaks_with is not None:
+                    error = {"type": reply.breaks_with, "message": "queued mid-stream error"}
+                    yield _sse("error", {"type": "error", "error": error})
+                    return
+                yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
+            yield _sse(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                    "usage": {"output_tokens": usage["output_tokens"]},
+                },
+            )
+            yield _sse("message_stop", {"type": "message_stop"})
+        finally:
+            self.stream_closed.set()
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
 def _bearer_token(headers: dict[str, str]) -> str | None:

@@ -1,10 +1,9 @@
-"""Questions to teammates: grounded, cited answers; "not found"; modes; streaming;
-conversations and feedback; orchestration across assistants."""
+"""Questions to teammates: grounded, cited answers; "not found"; modes; conversations and
+feedback; orchestration across assistants. Streamed answers: test_answer_streaming.py."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import httpx
@@ -212,29 +211,6 @@ async def test_conversations_keep_history_and_feedback(
     assert [c["id"] for c in mine["items"]] == [conversation]
     viewer = await api.member(tenant, "viewer")
     assert (await ask(client, viewer, tree.teammate, query="refund?")).status_code == 403
-
-
-async def test_streaming_answers_as_server_sent_events(
-    client: httpx.AsyncClient, helpdesk: dict[str, Any]
-) -> None:
-    tenant, tree = helpdesk["tenant"], helpdesk["tree"]
-    async with client.stream(
-        "POST",
-        f"{V1}/teammates/{tree.teammate}/query",
-        json={"query": "What is the refund window?", "stream": True},
-        headers=tenant.owner,
-    ) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        raw = (await response.aread()).decode()
-    events = []
-    for block in raw.replace("\r\n", "\n").split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        if "event" in fields:
-            events.append((fields["event"], json.loads(fields["data"])))
-    assert [name for name, _ in events] == ["assistant", "answer"]
-    assert events[0][1]["assistant_name"] == "Librarian"
-    assert "30 days" in events[1][1]["answer"] and events[1][1]["citations"]
 
 
 async def test_orchestration_strategies(

@@ -20,13 +20,8 @@ CONVERSATION = [
 
 
 @pytest.fixture
-async def client(make_settings, anthropic_double):
-    settings = make_settings(
-        anthropic_api_key=AnthropicDouble.API_KEY, anthropic_base_url=anthropic_double.base_url
-    )
-    client = LLMClient(settings, retry_initial_delay=0.01)
-    yield client
-    await client.aclose()
+def client(anthropic_client):
+    return anthropic_client
 
 
 async def test_a_completion_sends_the_messages_api_request_shape(client, anthropic_double):

@@ -108,3 +108,29 @@ def test_two_processes_assemble_the_default_model_once(tmp_path, monkeypatch):
     assert default_model_path() == model
     assert model.stat().st_size > 1024
     assert os.access(model, os.R_OK)
+
+
+async def test_a_streamed_generation_adds_up_to_the_completion(client):
+    whole = await client.complete(CAPITAL, model=MODEL, max_tokens=48)
+
+    stream = client.stream(CAPITAL, model=MODEL, max_tokens=48)
+    async with stream:
+        deltas = [delta async for delta in stream]
+
+    assert len(deltas) > 1  # token by token, not the whole text at once
+    assert "".join(deltas) == stream.completion.text == whole.text  # greedy: same text
+    assert "Paris" in stream.completion.text
+    assert stream.completion.finish_reason == "stop"
+    assert stream.completion.usage.prompt_tokens == whole.usage.prompt_tokens
+    assert stream.completion.usage.completion_tokens > 0
+
+
+async def test_closing_a_stream_early_stops_the_generation(client):
+    count = [{"role": "user", "content": "Count from 1 to 1000, one number per line."}]
+    stream = client.stream(count, model=MODEL, max_tokens=2000, timeout=600)
+    async with stream:
+        await anext(stream)
+
+    # Had the abandoned generation kept the model, this call would wait for 2000 tokens.
+    freed = await client.complete(CAPITAL, model=MODEL, max_tokens=24, timeout=30)
+    assert "Paris" in freed.text

@@ -51,3 +51,18 @@ async def test_json_output_follows_the_schema(client, llamacpp_server):
     assert set(result.data) == {"name", "age"}
     assert isinstance(result.data["age"], int)
     assert result.usage.completion_tokens > 0
+
+
+async def test_a_streamed_answer_adds_up_to_the_completion(client, llamacpp_server):
+    question = [{"role": "user", "content": "Q: What is the capital of France?\nA:"}]
+    model = f"llamacpp/{llamacpp_server.model}"
+    whole = await client.complete(question, model=model, max_tokens=24)
+
+    stream = client.stream(question, model=model, max_tokens=24)
+    async with stream:
+        deltas = [delta async for delta in stream]
+
+    assert len(deltas) > 1
+    assert "".join(deltas) == stream.completion.text == whole.text  # greedy: the same text
+    assert "Paris" in stream.completion.text
+    assert stream.completion.finish_reason in ("stop", "length")

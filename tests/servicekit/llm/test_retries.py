@@ -7,7 +7,6 @@ import asyncio
 import pytest
 
 from servicekit.llm import (
-    LLMClient,
     LLMQuotaExhausted,
     LLMRequestRejected,
     LLMTimeout,
@@ -18,29 +17,13 @@ HELLO = [{"role": "user", "content": "hello"}]
 MODEL = "llamacpp/any"
 
 
-@pytest.fixture
-async def client_for(make_settings):
-    """A client of the faulty server, with short backoff delays so that retries are quick."""
-    clients: list[LLMClient] = []
-
-    def build(server, **options) -> LLMClient:
-        settings = make_settings(llamacpp_base_url=server.base_url)
-        client = LLMClient(settings, retry_initial_delay=0.01, **options)
-        clients.append(client)
-        return client
-
-    yield build
-    for client in clients:
-        await client.aclose()
-
-
 @pytest.mark.parametrize("status", [500, 502, 503, 429])
 async def test_transient_failures_are_retried_until_success(faulty_server, client_for, status):
     faulty_server.fail(status, times=2)
 
     result = await client_for(faulty_server, max_retries=3).complete(HELLO, model=MODEL)
 
-    assert result.text == "recovered"
+    assert result.text == faulty_server.REPLY
     assert faulty_server.calls == 3
 
 
@@ -80,7 +63,7 @@ async def test_a_stalled_attempt_times_out_and_is_retried(faulty_server, client_
             await client.complete(HELLO, model=MODEL, timeout=0.3)
         assert faulty_server.calls == 2
         # Once the server answers again, so does the client.
-        assert (await client.complete(HELLO, model=MODEL, timeout=5)).text == "recovered"
+        assert (await client.complete(HELLO, model=MODEL, timeout=5)).text == faulty_server.REPLY
 
 
 async def test_cancellation_is_never_swallowed_or_retried(faulty_server, client_for):

@@ -6,9 +6,11 @@ One table says, per provider id, whether a key and a base URL are required; the 
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 import openai
 
 from servicekit.llm.errors import (
@@ -20,7 +22,7 @@ from servicekit.llm.errors import (
 )
 from servicekit.llm.providers.http_errors import error_for_status
 from servicekit.llm.settings import LLMSettings
-from servicekit.llm.types import Message, ProviderReply, Usage
+from servicekit.llm.types import Message, ProviderChunk, ProviderReply, Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +93,7 @@ class OpenAICompatibleProvider:
         max_tokens: int,
         json_schema: dict[str, Any] | None,
     ) -> ProviderReply:
-        request: dict[str, Any] = {
-            "model": model_name,
-            "messages": messages,
-            self._endpoint.max_tokens_field: max_tokens,
-        }
-        if not (self._provider == "openai" and model_name.startswith(_FIXED_TEMPERATURE_PREFIXES)):
-            request["temperature"] = temperature
-        if json_schema is not None:
-            request["response_format"] = (
-                {"type": "json_object", "schema": json_schema}
-                if self._endpoint.schema_format == "json_object"
-                else {
-                    "type": "json_schema",
-                    "json_schema": {"name": "response", "schema": json_schema},
-                }
-            )
+        request = self._request(model_name, messages, temperature, max_tokens, json_schema)
         try:
             response = await self._client.chat.completions.create(**request)
         except openai.APIError as error:
@@ -123,6 +110,77 @@ class OpenAICompatibleProvider:
             ),
             finish_reason=choice.finish_reason,
         )
+
+    async def stream(
+        self,
+        model_name: str,
+        messages: list[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+    ) -> AsyncGenerator[ProviderChunk, None]:
+        request = self._request(model_name, messages, temperature, max_tokens, None)
+        # Without include_usage a stream reports no tokens at all; servers that know the option
+        # send one last chunk with the usage and no choices.
+        request["stream_options"] = {"include_usage": True}
+        try:
+            response = await self._client.chat.completions.create(**request, stream=True)
+        except openai.APIError as error:
+            raise self._translate(error) from error
+        parts: list[str] = []
+        usage: Usage | None = None
+        finish_reason: str | None = None
+        async with response:  # closes the connection however the stream ends
+            try:
+                async for chunk in response:
+                    if chunk.usage is not None:
+                        usage = Usage(
+                            prompt_tokens=chunk.usage.prompt_tokens,
+                            completion_tokens=chunk.usage.completion_tokens,
+                        )
+                    for choice in chunk.choices:
+                        if choice.index != 0:
+                            continue
+                        if choice.finish_reason is not None:
+                            finish_reason = choice.finish_reason
+                        if choice.delta.content:
+                            parts.append(choice.delta.content)
+                            yield choice.delta.content
+            except (openai.APIConnectionError, httpx.TransportError) as error:
+                if isinstance(error, openai.APITimeoutError | httpx.TimeoutException):
+                    raise LLMTimeout(f"provider {self._provider!r} timed out") from error
+                raise LLMUnavailable(f"provider {self._provider!r} broke off the stream") from error
+            except openai.APIError as error:  # e.g. an error the server sent as a chunk
+                raise self._translate(error) from error
+        yield ProviderReply(
+            text="".join(parts), usage=usage or Usage(), finish_reason=finish_reason
+        )
+
+    def _request(
+        self,
+        model_name: str,
+        messages: list[Message],
+        temperature: float,
+        max_tokens: int,
+        json_schema: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "model": model_name,
+            "messages": messages,
+            self._endpoint.max_tokens_field: max_tokens,
+        }
+        if not (self._provider == "openai" and model_name.startswith(_FIXED_TEMPERATURE_PREFIXES)):
+            request["temperature"] = temperature
+        if json_schema is not None:
+            request["response_format"] = (
+                {"type": "json_object", "schema": json_schema}
+                if self._endpoint.schema_format == "json_object"
+                else {
+                    "type": "json_schema",
+                    "json_schema": {"name": "response", "schema": json_schema},
+                }
+            )
+        return request
 
     def _translate(self, error: openai.APIError) -> LLMError:
         if isinstance(error, openai.APITimeoutError):

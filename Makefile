@@ -14,13 +14,14 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=O
 
 setup: system-packages venv  ## install everything (system packages, virtualenv, all services)
 
-system-packages:  ## Debian packages: Chromium for the browser tests
-	@if command -v chromium >/dev/null 2>&1; then \
-	  echo "chromium: present"; \
+system-packages:  ## Debian packages: Chromium for the browser tests, wrk for the benchmarks
+	@missing="$$(for tool in chromium wrk; do command -v $$tool >/dev/null 2>&1 || printf '%s ' $$tool; done)"; \
+	if [ -z "$$missing" ]; then \
+	  echo "chromium, wrk: present"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else \
-	  echo "Install Chromium for the browser tests: sudo apt-get install -y --no-install-recommends chromium"; \
+	  echo "Install the missing Debian packages: sudo apt-get install -y --no-install-recommends $$missing"; \
 	fi
 
 venv:  ## the virtual environment with every service and the dev tools, pinned by constraints.txt

@@ -7,6 +7,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
 
@@ -38,11 +39,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class RunningServer:
+    base: str
+    """The base URL (``http://127.0.0.1:<port>``)."""
+    pid: int
+    """The uvicorn process (with ``--workers``, the supervisor of the worker processes)."""
+
+
 @asynccontextmanager
 async def uvicorn_server(
     app: str, env: Mapping[str, str], *, health: str, options: Sequence[str] = ()
 ) -> AsyncIterator[str]:
     """Run ``uvicorn <app>`` until the block ends; yields its base URL once ``health`` is 200."""
+    async with uvicorn_process(app, env, health=health, options=options) as running:
+        yield running.base
+
+
+@asynccontextmanager
+async def uvicorn_process(
+    app: str, env: Mapping[str, str], *, health: str, options: Sequence[str] = ()
+) -> AsyncIterator[RunningServer]:
+    """``uvicorn_server`` that also gives the process id (to measure the server's CPU)."""
     port = _free_port()
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning",
@@ -52,7 +70,7 @@ async def uvicorn_server(
     try:
         async with httpx.AsyncClient() as client:
             await wait_healthy(client, f"{base}{health}", child)
-        yield base
+        yield RunningServer(base, child.pid)
     finally:
         if child.returncode is None:
             child.terminate()

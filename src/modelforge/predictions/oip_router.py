@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 
 from modelforge.identity.dependencies import actor_with, forge
 from modelforge.identity.scopes import PREDICT, READ
@@ -32,12 +31,13 @@ from modelforge.inference.oip import (
 )
 from modelforge.inference.tensors import InputError, encode_value, parse_schema
 from modelforge.models import MLModel, ModelStatus
+from modelforge.predictions.lean_route import LeanRoute
 from modelforge.predictions.service import PredictionService
 from modelforge.registry.access import Actor
 from servicekit.errors import ServiceError, Unprocessable
 
 
-class OipRoute(APIRoute):
+class OipRoute(LeanRoute):
     """A route answering failures (its dependencies' included) with ``{"error": message}``."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -18,12 +18,14 @@ from modelforge.identity.dependencies import actor_with, forge
 from modelforge.identity.scopes import ADMIN, PREDICT, READ
 from modelforge.inference.tensors import encode_value
 from modelforge.models import MLModel
+from modelforge.predictions.lean_route import LeanRoute
 from modelforge.predictions.schemas import PredictionPage, PredictionResponse, PredictRequest
 from modelforge.predictions.service import PredictionService
 from modelforge.registry.access import Actor
 from servicekit.errors import Forbidden, ServiceUnavailable
 
-router = APIRouter(tags=["predictions"])
+# LeanRoute: the predict routes are the hot path (see lean_route); the others follow suit.
+router = APIRouter(tags=["predictions"], route_class=LeanRoute)
 
 Reader = Annotated[Actor, Depends(actor_with(READ))]
 Caller = Annotated[Actor, Depends(actor_with(PREDICT))]

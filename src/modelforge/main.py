@@ -27,6 +27,7 @@ from modelforge.predictions.oip_router import router as oip_router
 from modelforge.predictions.router import router as predictions_router
 from modelforge.registry.router import router as registry_router
 from modelforge.runtime import open_modelforge
+from modelforge.web import mount_ui
 from servicekit.app import HealthEndpoints, create_app
 from servicekit.auth import GitHubEndpoints, GitHubOAuth
 
@@ -103,6 +104,7 @@ def build_app(
         docs=False,
     )
     _install_docs(application, settings.api_prefix)
+    mount_ui(application)  # the dashboard under /ui, with the kit's static files
 
     @application.get("/", include_in_schema=False)
     async def root() -> dict[str, str]:

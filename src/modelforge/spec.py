@@ -38,7 +38,7 @@ spec = ServiceSpec(
     # The worker reads DATABASE_URL / REDIS_URL, which `suite up` sets to these resources.
     celery_app="modelforge.worker:app",
     worker_queues=(QUEUE,),
-    ui_path=None,  # the dashboard comes with its own issue
+    ui_path="/ui",
     docs_path="/api/v1/docs",
     default_port=8000,
 )

@@ -28,6 +28,14 @@ class UserRepository:
             select(User).where(User.github_id == github_id).with_for_update()
         )
 
+    async def logins_of(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not user_ids:
+            return {}
+        rows = await self.session.execute(
+            select(User.id, User.login).where(User.id.in_(set(user_ids)))
+        )
+        return {user_id: login for user_id, login in rows.all()}
+
     async def count(self) -> int:
         return await self.session.scalar(select(func.count()).select_from(User)) or 0
 

@@ -6,7 +6,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import RedirectResponse
 
+from modelforge.identity import browser
 from modelforge.identity.dependencies import actor_with, forge
 from modelforge.identity.schemas import (
     ApiTokenCreate,
@@ -88,11 +90,16 @@ async def revoke_token(token_id: uuid.UUID, actor: SignedIn, mf: Forge) -> Respo
 
 
 def github_router(github: GitHubOAuth, callback_url: str | None) -> APIRouter:
-    """``/auth/github/login`` and ``/auth/github/callback``, answering the callback with tokens."""
+    """``/auth/github/login`` and ``/auth/github/callback``, answering the callback with tokens,
+    or, for a sign-in the dashboard started, with its browser session and a redirect back."""
 
     async def on_login(request: Request, profile: GitHubProfile) -> Response:
         mf = forge(request)
         user = await mf.identity.github_user(profile)
+        return_to = browser.take_return(request)
+        if return_to is not None:
+            await browser.sign_in(request, mf.identity, user)
+            return RedirectResponse(return_to, status_code=status.HTTP_303_SEE_OTHER)
         pair = await mf.identity.issue_tokens(user)
         return Response(pair.model_dump_json(), media_type="application/json")
 

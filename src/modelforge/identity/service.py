@@ -24,6 +24,7 @@ from servicekit.auth import (
     Authenticator,
     CreatedApiKey,
     GitHubProfile,
+    IssuedToken,
     PasswordHasher,
     RefreshTokenStore,
     TokenCodec,
@@ -66,15 +67,18 @@ class IdentityService:
         return self._pair(user, refresh.token, refresh.claims.session_id)
 
     def _pair(self, user: User, refresh_token: str, session_id: str | None) -> TokenPair:
+        access = self._access(user, session_id)
+        return TokenPair(
+            access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
+        )
+
+    def _access(self, user: User, session_id: str | None) -> IssuedToken:
         scopes = [*USER_SCOPES, ADMIN] if user.is_admin else list(USER_SCOPES)
-        access = self.codec.issue_access(
+        return self.codec.issue_access(
             str(user.id),
             session_id=session_id,
             scopes=scopes,
             role=ADMIN_ROLE if user.is_admin else None,
-        )
-        return TokenPair(
-            access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
         )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
@@ -104,6 +108,38 @@ class IdentityService:
 
     async def me(self, user_id: uuid.UUID) -> User:
         return await self._active_user(user_id)
+
+    # -- browser sessions (the dashboard's signed cookie) ----------------------------------
+
+    async def start_browser_session(self, user: User) -> str:
+        """A login session for a browser; its id goes into the signed session cookie, so that
+        signing out (or an admin revoking the user's sessions) ends it on every replica."""
+        issued = await self.sessions.start_session(str(user.id))
+        assert issued.claims.session_id is not None
+        return issued.claims.session_id
+
+    async def browser_user(self, user_id: uuid.UUID, session_id: str) -> User | None:
+        """The user of a browser session, or None once it is revoked or the user is disabled."""
+        if await self.sessions.is_session_revoked(session_id):
+            return None
+        async with self.db.session() as session:
+            user = await UserRepository(session).get(user_id)
+        return user if user is not None and user.is_active else None
+
+    async def end_browser_session(self, session_id: str) -> None:
+        await self.sessions.revoke_session(session_id)
+        self.credential_cache.forget_session(session_id)
+
+    def browser_access_token(self, user: User, session_id: str) -> tuple[str, int]:
+        """A short-lived access token of a browser session (for the dashboard's own calls to
+        the API); revoked with the session. (token, seconds it lives)"""
+        access = self._access(user, session_id)
+        return access.token, access.expires_in
+
+    async def logins_of(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The logins of ``user_ids`` (to name owners in lists)."""
+        async with self.db.session() as session:
+            return await UserRepository(session).logins_of(user_ids)
 
     # -- local accounts ---------------------------------------------------------------------
 

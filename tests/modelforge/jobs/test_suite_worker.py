@@ -63,6 +63,8 @@ async def test_the_suite_worker_runs_jobs_sent_by_the_suite_app(
         pool.stop()
 
 
-async def test_the_suite_landing_page_links_the_api_reference(client: httpx.AsyncClient) -> None:
-    reference = await client.get(spec.entry_path)
+async def test_the_suite_landing_page_links_the_dashboard(client: httpx.AsyncClient) -> None:
+    entry = await client.get(spec.entry_path, follow_redirects=True)
+    assert entry.status_code == 200 and "sign in" in entry.text.lower()
+    reference = await client.get(spec.docs_path)
     assert reference.status_code == 200 and "swagger" in reference.text.lower()

@@ -51,6 +51,18 @@ class Settings(ServiceSettings):
     """Pending references unresolved for this long are marked expired by `maintain`."""
     webhook_delivery: bool = True
     """Run the webhook delivery loop in this process (every replica may; they share the work)."""
+    vector_indexing: bool = True
+    """Run the vector indexer loop in this process (every replica may; they share the work).
+    New claims are searchable at once either way; until indexed they are scanned exactly."""
+    vector_index_batch: int = Field(default=200, ge=1, le=10_000)
+    """Claims the vector indexer moves into the HNSW graph per transaction. A batch holds its
+    rows' locks while their graph inserts run (1-2 ms each at 100 000 claims), so it stays
+    well under a second; a claim being edited meanwhile is skipped, not waited for."""
+    vector_fresh_max: int = Field(default=5000, ge=0)
+    """Above this many fresh (not yet indexed) claims, a bundle puts its own vectors into the
+    HNSW graph inside its transaction, as before the indexer: the exact scans that searches and
+    the near-duplicate check make of the fresh claims stay bounded when the indexers fall
+    behind (or none runs). 0 always indexes inside the transaction."""
     extension_allowed_hosts: CommaList = Field(default_factory=list)
     """Internal hosts (names or CIDRs) that webhooks and health checks may call in production,
     where internal addresses are otherwise refused (``phiacta.outbound``)."""

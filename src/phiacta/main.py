@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -41,6 +42,8 @@ TITLE = "Phiacta Knowledge Backend"
 WEBHOOK_POLL_SECONDS = 2.0
 HEALTH_POLL_SECONDS = 10.0
 """How often a process looks for due work (each check itself is due once a minute)."""
+VECTOR_POLL_SECONDS = 1.0
+"""How often an idle vector indexer looks for fresh claims (a busy one drains without pause)."""
 DESCRIPTION = (
     "A queryable knowledge backend of atomic, versioned claims linked by typed edges, with "
     "provenance back to sources, reviews and query-time confidence."
@@ -64,6 +67,8 @@ def build_app(settings: Settings | None = None) -> FastAPI:
                      settings.webhook_delivery),
                     ("phiacta-extension-health", phiacta.health.check_due, HEALTH_POLL_SECONDS,
                      settings.extension_health_checks),
+                    ("phiacta-vector-indexer", partial(phiacta.vectors.drain, stop),
+                     VECTOR_POLL_SECONDS, settings.vector_indexing),
                 )
                 if enabled
             ]  # fmt: skip

@@ -270,15 +270,23 @@ class Claim(Base):
             postgresql_using="gin",
             postgresql_ops={"attrs": "jsonb_path_ops"},
         ),
-        # Half precision halves the graph that every claim insert walks (migration 0003); the
-        # width is the column's (the local encoder's here, as the schema is described once).
+        # Half precision halves the graph (migration 0003); the width is the column's (the
+        # local encoder's here, as the schema is described once). Only indexed claims are in
+        # it: a claim is inserted fresh, and the vector indexer moves it in later (0004).
         Index(
             "ix_claims_embedding_hnsw",
             literal_column(f"(embedding::halfvec({LOCAL_DIMENSION}))").label("half"),
             postgresql_using="hnsw",
-            # A light graph: writes pay for it on every claim, searches widen their beam.
+            # A light graph: every indexed claim pays for it, searches widen their beam.
             postgresql_with={"m": 8, "ef_construction": 32},
             postgresql_ops={"half": "halfvec_cosine_ops"},
+            postgresql_where=text("vector_indexed"),
+        ),
+        # The queue of fresh vectors: searches scan these exactly, the indexer drains them.
+        Index(
+            "ix_claims_fresh_vectors",
+            "id",
+            postgresql_where=text("embedding IS NOT NULL AND NOT vector_indexed"),
         ),
     )
 
@@ -300,6 +308,10 @@ class Claim(Base):
     embedding: Mapped[Any] = mapped_column(Embedding(), nullable=True, deferred=True)
     embedding_model: Mapped[str | None] = mapped_column(Text)
     """Which model made ``embedding``, so a model change can be detected and re-embedded."""
+    vector_indexed: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), default=False
+    )
+    """Whether ``embedding`` is in the HNSW graph yet (``phiacta.vectors`` moves it there)."""
     search_tsv: Mapped[Any] = mapped_column(
         TSVECTOR,
         Computed(

@@ -28,6 +28,7 @@ from phiacta.pepper import api_key_pepper
 from phiacta.query.service import QueryService
 from phiacta.query.views import ViewService
 from phiacta.subscribe.connections import ConnectionLimiter
+from phiacta.vectors.service import VectorIndexer
 from phiacta.webhooks.dispatcher import WebhookDispatcher
 from servicekit.auth import ApiKeyScheme, ApiKeyStore, Authenticator
 from servicekit.db import Database, PoolSettings
@@ -62,6 +63,8 @@ class Phiacta:
     webhooks: WebhookDispatcher
     health: HealthMonitor
     """Health checks of registered extensions; the web app runs its loop."""
+    vectors: VectorIndexer
+    """Moves fresh claim vectors into the HNSW graph; the web app runs its loop."""
     hub: EventHub
     """Live fan-out for WebSocket subscribers; the web app starts and stops it."""
     connections: ConnectionLimiter
@@ -162,13 +165,20 @@ async def open_phiacta(
             authenticator=Authenticator(api_keys=api_keys, superuser_scope="admin"),
             events=events,
             claims=claims,
-            bundles=BundleService(db, embedder, events, max_claims=settings.max_bundle_claims),
+            bundles=BundleService(
+                db,
+                embedder,
+                events,
+                max_claims=settings.max_bundle_claims,
+                fresh_max=settings.vector_fresh_max,
+            ),
             evidence=evidence,
             confidence=ConfidenceService(db),
             query=query,
             views=ViewService(db, claims, query, evidence),
             webhooks=webhooks,
             health=health,
+            vectors=VectorIndexer(db, batch=settings.vector_index_batch),
             hub=EventHub(events),
             connections=ConnectionLimiter(settings.ws_max_connections_per_key),
             limiter=limiter,

@@ -6,12 +6,23 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from phiacta.models import Claim, Edge, EdgeType, Namespace, half_precision
 from phiacta.query.schemas import SearchFilters
 from phiacta.query.tsquery import split_query
+from phiacta.vectors import repository as vectors
 
 
 def _filtered(query: Select[Any], filters: SearchFilters) -> Select[Any]:
@@ -60,6 +71,9 @@ wider beam than pgvector's default of 40 buys the recall back at a small cost pe
 async def semantic(
     session: AsyncSession, vector: list[float], filters: SearchFilters, limit: int
 ) -> list[tuple[uuid.UUID, float]]:
+    """The ``limit`` claims most similar to ``vector``: the graph's best among indexed claims,
+    merged with an exact scan of the fresh ones (not in the graph yet), so a claim is found
+    from the moment it commits."""
     # Filters (latest version, namespace, type...) drop candidates after the index found them;
     # an iterative scan (pgvector >= 0.8) keeps reading the graph until `limit` rows pass.
     # Both for this transaction only, in one round trip.
@@ -71,15 +85,22 @@ async def semantic(
         {"ef": str(SEARCH_EF)},
     )
     # The index serves the order (half precision); the similarity reported is the stored
-    # vectors' own.
+    # vectors' own, and it ranks the merged lists.
     width = len(vector)
-    order = half_precision(Claim.embedding, width).cosine_distance(half_precision(vector, width))
-    similarity = literal_column("1") - Claim.embedding.cosine_distance(vector)
-    query = _filtered(select(Claim.id, similarity.label("similarity")), filters).where(
-        Claim.embedding.is_not(None)
+    distance = Claim.embedding.cosine_distance(vector)
+    similarity = (literal_column("1") - distance).label("similarity")
+    candidates = _filtered(select(Claim.id, similarity), filters)
+    indexed = candidates.where(Claim.vector_indexed, Claim.embedding.is_not(None)).order_by(
+        half_precision(Claim.embedding, width).cosine_distance(half_precision(vector, width))
     )
-    rows = await session.execute(query.order_by(order).limit(limit))
-    return [(claim_id, float(similarity)) for claim_id, similarity in rows]
+    fresh = candidates.where(vectors.fresh()).order_by(distance)
+    merged = union_all(indexed.limit(limit), fresh.limit(limit)).subquery()
+    rows = await session.execute(
+        select(merged.c.id, merged.c.similarity)
+        .order_by(merged.c.similarity.desc(), merged.c.id)
+        .limit(limit)
+    )
+    return [(claim_id, float(value)) for claim_id, value in rows]
 
 
 async def fulltext(

@@ -1,6 +1,7 @@
 """Search and traversal use cases.
 
-Search: the semantic list (cosine similarity over the HNSW index, at least ``min_similarity``)
+Search: the semantic list (cosine similarity, at least ``min_similarity``: the HNSW graph for
+indexed claims merged with an exact scan of the fresh ones the vector indexer has not moved yet)
 and the full-text list (``search_tsv``, last word as a prefix) are fused by Reciprocal Rank
 Fusion in ``hybrid`` mode, or used alone. Claims without an embedding yet are still found by
 the full-text list.

@@ -148,3 +148,40 @@ def test_the_models_match_the_migrated_schema(
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_the_deferred_vector_index_keeps_every_vector_across_0004(
+    migrated: tuple[PhiactaMigrations, sa.Engine], graph: dict[str, uuid.UUID]
+) -> None:
+    runner, engine = migrated
+    vector = "[" + ",".join(["0.1"] * 384) + "]"
+    insert = sa.text(
+        "INSERT INTO claims (lineage_id, claim_type, content, namespace_id, created_by, "
+        "embedding) VALUES (gen_random_uuid(), 'assertion', 'v', :n, :a, CAST(:v AS vector)) "
+        "RETURNING id"
+    )
+    params = {"n": graph["namespace"], "a": graph["agent"], "v": vector}
+
+    def graph_definition(conn: sa.Connection) -> str:
+        return conn.scalar(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_claims_embedding_hnsw'")
+        )
+
+    runner.downgrade("0003")
+    with engine.begin() as conn:
+        before = conn.scalar(insert, params)  # in the graph already, as every claim was
+    runner.upgrade()
+    with engine.begin() as conn:
+        assert conn.scalar(
+            sa.text("SELECT vector_indexed FROM claims WHERE id = :c"), {"c": before}
+        )
+        assert graph_definition(conn).endswith("WHERE vector_indexed")
+        fresh = conn.scalar(insert, params)  # new claims start outside the graph
+        assert not conn.scalar(
+            sa.text("SELECT vector_indexed FROM claims WHERE id = :c"), {"c": fresh}
+        )
+    runner.downgrade("0003")
+    with engine.connect() as conn:
+        # One graph of every vector again, built over all rows (the fresh claim's included).
+        assert "WHERE" not in graph_definition(conn)
+    runner.upgrade()

@@ -15,8 +15,9 @@ index serves) and report the similarity of the stored vectors.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+
+from phiacta.migrations.vector_width import embedding_width
 
 revision = "0003"
 down_revision = "0002"
@@ -26,21 +27,11 @@ depends_on = None
 GRAPH = "WITH (m = 8, ef_construction = 32)"
 
 
-def _width() -> int:
-    """The declared width of claims.embedding (chosen by the first migration)."""
-    return op.get_bind().scalar(
-        sa.text(
-            "SELECT atttypmod FROM pg_attribute "
-            "WHERE attrelid = 'claims'::regclass AND attname = 'embedding'"
-        )
-    )
-
-
 def upgrade() -> None:
     op.drop_index("ix_claims_embedding_hnsw", table_name="claims")
     op.execute(
         "CREATE INDEX ix_claims_embedding_hnsw ON claims USING hnsw "
-        f"((embedding::halfvec({_width()})) halfvec_cosine_ops) {GRAPH}"
+        f"((embedding::halfvec({embedding_width()})) halfvec_cosine_ops) {GRAPH}"
     )
 
 

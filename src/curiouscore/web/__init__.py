@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.staticfiles import StaticFiles
 
 from curiouscore.web.admin import router as admin_router
 from curiouscore.web.learner import router as learner_router
@@ -17,7 +16,6 @@ STATIC_ROUTE = "curiouscore-static"
 
 def mount_ui(app: FastAPI) -> None:
     """Serve the learner and admin pages, their own assets and the kit's."""
-    mount_static(app)
-    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name=STATIC_ROUTE)
+    mount_static(app, ui_static=(STATIC_ROUTE, STATIC_DIR))
     app.include_router(learner_router)
     app.include_router(admin_router)

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 
 from curiouscore.accounts.service import ADMIN
@@ -25,11 +25,17 @@ from curiouscore.web import session_cookies
 from servicekit.auth import Principal
 from servicekit.errors import Forbidden, ServiceError, envelope
 from servicekit.web import make_templates, url_path_for
-from servicekit.web.pages import PageFailure, failure_of, html_error_route
+from servicekit.web.pages import (
+    FOREIGN_FORM_REFUSED,
+    PageFailure,
+    PageRenderer,
+    failure_of,
+    html_error_route,
+    is_foreign_form,
+)
 
 TEMPLATES = make_templates(Path(__file__).parent / "templates")
 SERVICE_NAME = "CuriousCore"
-CROSS_SITE_REFUSED = "Forms of CuriousCore are accepted from its own pages only"
 
 
 class LoginRequired(Exception):
@@ -40,26 +46,16 @@ def core_of(request: Request) -> CuriousCore:
     return request.app.state.curiouscore
 
 
-def render(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-) -> HTMLResponse:
+def _page_context(request: Request) -> dict[str, Any]:
     viewer = getattr(request.state, "cc_principal", None) or Principal.anonymous()
-    return TEMPLATES.TemplateResponse(
-        request,
-        template,
-        {
-            "service_name": SERVICE_NAME,
-            "viewer": viewer,
-            "is_admin": viewer.has_any_role([ADMIN]),
-            **context,
-        },
-        status_code=status_code,
-        headers=headers,
-    )
+    return {
+        "service_name": SERVICE_NAME,
+        "viewer": viewer,
+        "is_admin": viewer.has_any_role([ADMIN]),
+    }
+
+
+render = PageRenderer(TEMPLATES, _page_context)
 
 
 def error_page(request: Request, failure: PageFailure) -> Response:
@@ -89,12 +85,6 @@ def _login_redirect(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-def _is_cross_site(request: Request) -> bool:
-    """A form posted from another site (browsers send ``Sec-Fetch-Site`` on every request;
-    SameSite=Lax cookies already stay home, this also covers the sign-in form itself)."""
-    return request.method == "POST" and request.headers.get("sec-fetch-site") == "cross-site"
-
-
 class PageRoute(html_error_route(error_page)):  # type: ignore[misc]
     """Page routes: cross-site forms refused, anonymous visitors sent to sign in, and any
     cookie change (a refreshed pair, a sign-out) written onto the response, errors included:
@@ -104,8 +94,10 @@ class PageRoute(html_error_route(error_page)):  # type: ignore[misc]
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            if _is_cross_site(request):
-                return error_page(request, failure_of(Forbidden(CROSS_SITE_REFUSED)))
+            if is_foreign_form(request):
+                return error_page(
+                    request, failure_of(Forbidden(FOREIGN_FORM_REFUSED, code="cross_site"))
+                )
             try:
                 response = await handler(request)
             except LoginRequired:

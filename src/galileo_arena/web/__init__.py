@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.staticfiles import StaticFiles
 
 from galileo_arena.web.router import router
 from servicekit.web import mount_static
@@ -16,6 +15,5 @@ STATIC_ROUTE = "galileo-static"
 
 def mount_ui(app: FastAPI) -> None:
     """Serve the dashboard's pages, its own assets and the kit's."""
-    mount_static(app)
-    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name=STATIC_ROUTE)
+    mount_static(app, ui_static=(STATIC_ROUTE, STATIC_DIR))
     app.include_router(router)

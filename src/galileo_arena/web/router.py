@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sse_starlette import EventSourceResponse
 
@@ -26,10 +26,15 @@ from galileo_arena.web.live import frame_renderer, transcript_so_far, view_of
 from galileo_arena.web.model_choices import model_choices
 from galileo_arena.web.run_form import RunFormState, state_from_query
 from galileo_arena.web.transcript import message_view, phase_title
-from servicekit.errors import Forbidden, ServiceError, Unprocessable
+from servicekit.errors import ServiceError, Unprocessable
 from servicekit.events import sse_response
 from servicekit.web import make_templates, url_path_for
-from servicekit.web.pages import PageFailure, html_error_route
+from servicekit.web.pages import (
+    PageFailure,
+    PageRenderer,
+    html_error_route,
+    same_origin_forms,
+)
 
 TEMPLATES = make_templates(Path(__file__).parent / "templates")
 TEMPLATES.env.globals["phase_title"] = phase_title
@@ -56,28 +61,7 @@ def error_page(request: Request, failure: PageFailure) -> Response:
 router = APIRouter(prefix="/ui", route_class=html_error_route(error_page), include_in_schema=False)
 
 
-def render(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(
-        request,
-        template,
-        {"service_name": "Galileo Arena", **context},
-        status_code=status_code,
-        headers=headers,
-    )
-
-
-def same_site(sec_fetch_site: Annotated[str | None, Header()] = None) -> None:
-    """Refuse forms posted from another site: the dashboard has no login, so without this any
-    page a user visits could start runs that spend the server's provider budget. Browsers send
-    ``Sec-Fetch-Site`` on every request; scripts and older clients send none and are let in."""
-    if sec_fetch_site == "cross-site":
-        raise Forbidden("forms of this dashboard are accepted from its own pages only")
+render = PageRenderer(TEMPLATES, lambda request: {"service_name": "Galileo Arena"})
 
 
 def run_service(request: Request) -> RunService:
@@ -165,7 +149,9 @@ async def form_cases(request: Request, datasets: Datasets) -> HTMLResponse:
 
 
 @router.post(
-    "/runs", name="ui-create-run", dependencies=[Depends(same_site), Depends(run_rate_limit)]
+    "/runs",
+    name="ui-create-run",
+    dependencies=[Depends(same_origin_forms), Depends(run_rate_limit)],
 )
 async def create_run(request: Request, runs: Runs, datasets: Datasets) -> Response:
     state = RunFormState.from_form(await request.form())
@@ -364,7 +350,9 @@ async def run_results(
     return render(request, "results.html", context)
 
 
-@router.post("/runs/{run_id}/cancel", name="ui-cancel-run", dependencies=[Depends(same_site)])
+@router.post(
+    "/runs/{run_id}/cancel", name="ui-cancel-run", dependencies=[Depends(same_origin_forms)]
+)
 async def cancel_run(request: Request, run_id: str, runs: Runs) -> Response:
     await runs.cancel(run_id)
     request.app.state.galileo.executor.cancel_local(run_id)

@@ -25,9 +25,9 @@ from modelforge.predictions.history_writer import HistoryWriter
 from modelforge.predictions.repository import PredictionRepository
 from modelforge.registry.access import Actor
 from modelforge.registry.service import RegistryService
-from servicekit.auth.ttl_cache import TtlCache
 from servicekit.db import Database
 from servicekit.errors import Conflict, Forbidden, ServiceError, Unprocessable
+from servicekit.ttl_cache import TtlCache
 
 MODEL_FILE_MEMO_SECONDS = 3600.0
 

@@ -18,9 +18,9 @@ from sqlalchemy import true
 from modelforge.models import MLModel
 from modelforge.registry.access import Actor, can_read
 from modelforge.registry.repository import RegistryRepository
-from servicekit.auth.ttl_cache import TtlCache
 from servicekit.db import Database
 from servicekit.errors import NotFound
+from servicekit.ttl_cache import TtlCache
 
 DEFAULT_TTL_SECONDS = 2.0
 

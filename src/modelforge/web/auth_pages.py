@@ -21,10 +21,10 @@ from modelforge.identity.schemas import RegisterRequest
 from modelforge.identity.service import IdentityService
 from modelforge.models import User
 from modelforge.web.rendering import error_page, render
-from modelforge.web.session import SignedInUser, same_origin
+from modelforge.web.session import SignedInUser
 from servicekit.errors import NotFound, ServiceError, Unprocessable
 from servicekit.web import url_path_for
-from servicekit.web.pages import html_error_route
+from servicekit.web.pages import html_error_route, same_origin_forms
 
 router = APIRouter(prefix="/ui", route_class=html_error_route(error_page), include_in_schema=False)
 
@@ -101,12 +101,12 @@ async def _new(identity: IdentityService, form: Credentials) -> User:
     return await identity.register(body.login, body.password)
 
 
-@router.post("/login", name="ui-login-submit", dependencies=[Depends(same_origin)])
+@router.post("/login", name="ui-login-submit", dependencies=[Depends(same_origin_forms)])
 async def login_submit(request: Request, form: Posted) -> Response:
     return await _sign_in_with(request, form, _existing)
 
 
-@router.post("/register", name="ui-register", dependencies=[Depends(same_origin)])
+@router.post("/register", name="ui-register", dependencies=[Depends(same_origin_forms)])
 async def register_submit(request: Request, form: Posted) -> Response:
     """A local account (the first one on an installation is its admin), signed in at once."""
     return await _sign_in_with(request, form, _new)
@@ -120,13 +120,13 @@ async def login_github(request: Request, next: str | None = None) -> Response:
     return RedirectResponse(url_path_for(request, "github_login"), status_code=303)
 
 
-@router.post("/logout", name="ui-logout", dependencies=[Depends(same_origin)])
+@router.post("/logout", name="ui-logout", dependencies=[Depends(same_origin_forms)])
 async def logout(request: Request) -> Response:
     await browser.sign_out(request, forge(request).identity)
     return RedirectResponse(url_path_for(request, "ui-login"), status_code=303)
 
 
-@router.post("/session/token", name="ui-session-token", dependencies=[Depends(same_origin)])
+@router.post("/session/token", name="ui-session-token", dependencies=[Depends(same_origin_forms)])
 async def session_token(request: Request, user: SignedInUser) -> JSONResponse:
     """A short-lived access token of this browser session, for the page's calls to the API
     (upload with progress, predict); kept in the page's memory only and revoked at sign-out."""

@@ -25,17 +25,17 @@ from modelforge.registry.repository import ModelFilters
 from modelforge.web.batch_file import BatchFileError, parse_jsonl
 from modelforge.web.query import OptionalFilter
 from modelforge.web.rendering import error_page, render
-from modelforge.web.session import SignedIn, same_origin
+from modelforge.web.session import SignedIn
 from servicekit.errors import ServiceError
 from servicekit.web import url_path_for
-from servicekit.web.pages import html_error_route
+from servicekit.web.pages import html_error_route, same_origin_forms
 
 router = APIRouter(prefix="/ui", route_class=html_error_route(error_page), include_in_schema=False)
 
 JOBS_PER_PAGE = 20
 # Enough for a form's choice; more models than this are picked by id from their own page.
 MODEL_CHOICES = 100
-SameOrigin = [Depends(same_origin)]
+SameOrigin = [Depends(same_origin_forms)]
 
 
 def _is_htmx(request: Request) -> bool:

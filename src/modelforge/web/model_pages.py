@@ -26,10 +26,10 @@ from modelforge.registry.schemas import ModelResponse, ModelUpdate
 from modelforge.web.query import OptionalFilter
 from modelforge.web.rendering import error_page, render
 from modelforge.web.samples import sample_input
-from modelforge.web.session import SignedIn, same_origin
+from modelforge.web.session import SignedIn
 from servicekit.errors import Unprocessable
 from servicekit.web import url_path_for
-from servicekit.web.pages import html_error_route
+from servicekit.web.pages import html_error_route, same_origin_forms
 
 router = APIRouter(prefix="/ui", route_class=html_error_route(error_page), include_in_schema=False)
 
@@ -37,7 +37,7 @@ MODELS_PER_PAGE = 10
 PREDICTIONS_PER_PAGE = 20
 # Page scripts turn this into a real id: the URL templates come from the app's own routes.
 ID_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
-SameOrigin = [Depends(same_origin)]
+SameOrigin = [Depends(same_origin_forms)]
 
 
 def _model_view(model: MLModel) -> dict[str, Any]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from servicekit.web import make_templates
-from servicekit.web.pages import PageFailure
+from servicekit.web.pages import PageFailure, PageRenderer
 
 SERVICE_NAME = "ModelForge"
 TEMPLATES = make_templates(Path(__file__).parent / "templates")
@@ -38,21 +37,13 @@ TEMPLATES.env.filters["filesize"] = _size
 TEMPLATES.env.filters["when"] = _when
 
 
-def render(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-) -> HTMLResponse:
-    user = getattr(request.state, "mf_user", None)
-    return TEMPLATES.TemplateResponse(
-        request,
-        template,
-        {"service_name": SERVICE_NAME, "user": user, **context},
-        status_code=status_code,
-        headers=headers,
-    )
+render = PageRenderer(
+    TEMPLATES,
+    lambda request: {
+        "service_name": SERVICE_NAME,
+        "user": getattr(request.state, "mf_user", None),
+    },
+)
 
 
 def error_page(request: Request, failure: PageFailure) -> HTMLResponse:

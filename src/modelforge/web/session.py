@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from modelforge.identity import browser
 from modelforge.identity.dependencies import forge
 from modelforge.models import User
 from modelforge.registry.access import Actor
-from servicekit.errors import Forbidden
 from servicekit.web import url_path_for
 
 
@@ -35,15 +34,6 @@ async def current_actor(user: Annotated[User, Depends(current_user)]) -> Actor:
 
 SignedInUser = Annotated[User, Depends(current_user)]
 SignedIn = Annotated[Actor, Depends(current_actor)]
-
-
-def same_origin(sec_fetch_site: Annotated[str | None, Header()] = None) -> None:
-    """Refuse a form posted from any other origin, sibling subdomains included (the session
-    cookie is SameSite=Lax, which already keeps it off cross-site posts; this also covers
-    same-site origins). Browsers send ``Sec-Fetch-Site`` on every request; clients that send
-    none (scripts, tests) carry no ambient cookie of a victim and are let in."""
-    if sec_fetch_site not in (None, "same-origin", "none"):
-        raise Forbidden("the dashboard accepts forms from its own pages only", code="cross_site")
 
 
 def sign_in_redirect(request: Request, _: Exception) -> Response:

@@ -21,10 +21,10 @@ from oyl.retrieval.fusion import reciprocal_rank_fusion
 from oyl.retrieval.repository import RetrievalRepository
 from oyl.retrieval.schemas import Filters, Hit, RetrievalResult, SearchMode
 from oyl.vectors import ChromaVectors, VectorHit
-from servicekit.auth.ttl_cache import TtlCache
 from servicekit.db import Database
 from servicekit.embeddings import Embedder, EmbeddingError, Vectors
 from servicekit.errors import Conflict, ServiceUnavailable
+from servicekit.ttl_cache import TtlCache
 
 # Each list brings this many times top_k candidates (at least MIN_CANDIDATES) to the fusion.
 CANDIDATE_FACTOR = 4

@@ -28,9 +28,9 @@ from servicekit.auth.errors import AuthError, InvalidTokenError, RevokedTokenErr
 from servicekit.auth.principal import Principal
 from servicekit.auth.refresh_tokens import RefreshTokenStore
 from servicekit.auth.tokens import TokenClaims, TokenCodec, TokenType
-from servicekit.auth.ttl_cache import TtlCache
 from servicekit.errors import Forbidden, Unauthorized
 from servicekit.ratelimit import client_ip
+from servicekit.ttl_cache import TtlCache
 
 
 @dataclass(frozen=True, slots=True)

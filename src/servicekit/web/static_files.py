@@ -9,6 +9,7 @@ stay right when the service is mounted under a prefix (``suite up`` mounts each 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -19,10 +20,19 @@ KIT_STATIC_MOUNT_PATH = "/static/kit"
 KIT_STATIC_ROUTE = "kit-static"
 
 
-def mount_static(app: Starlette) -> None:
-    """Serve the kit's static files at ``/static/kit`` under the route name ``kit-static``."""
+UI_STATIC_MOUNT_PATH = "/ui/static"
+
+
+def mount_static(
+    app: Starlette, ui_static: tuple[str, str | os.PathLike[str]] | None = None
+) -> None:
+    """Serve the kit's static files at ``/static/kit`` under the route name ``kit-static``, and
+    with ``ui_static=(route_name, directory)`` the service UI's own at ``/ui/static``."""
     app.mount(
         KIT_STATIC_MOUNT_PATH,
         StaticFiles(directory=KIT_STATIC_DIR),
         name=KIT_STATIC_ROUTE,
     )
+    if ui_static is not None:
+        name, directory = ui_static
+        app.mount(UI_STATIC_MOUNT_PATH, StaticFiles(directory=directory), name=name)

@@ -2,12 +2,17 @@
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from servicekit.app import create_app
 from servicekit.errors import NotFound, ServiceError
-from servicekit.web.pages import PageFailure, html_error_route
+from servicekit.web.pages import (
+    PageFailure,
+    html_error_route,
+    is_foreign_form,
+    same_origin_forms,
+)
 
 
 def render_error(request: Request, failure: PageFailure) -> Response:
@@ -32,6 +37,10 @@ def build_app() -> FastAPI:
     @router.get("/page")
     async def page(number: int = Query(ge=1)) -> HTMLResponse:
         return HTMLResponse(f"page {number}")
+
+    @router.post("/form", dependencies=[Depends(same_origin_forms)])
+    async def form(request: Request) -> HTMLResponse:
+        return HTMLResponse(f"foreign={is_foreign_form(request)}")
 
     return create_app(title="pages", version="1", routers=[router], docs=False)
 
@@ -71,3 +80,17 @@ async def test_htmx_requests_get_the_json_envelope(client):
 async def test_pages_that_succeed_are_untouched(client):
     response = await client.get("/ui/page", params={"number": 3})
     assert response.status_code == 200 and response.text == "page 3"
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+async def test_forms_from_other_origins_are_refused(client, site):
+    refused = await client.post("/ui/form", headers={"Sec-Fetch-Site": site})
+    assert refused.status_code == 403
+    assert "accepted from its own pages only" in refused.text
+
+
+@pytest.mark.parametrize("site", [None, "same-origin", "none"])
+async def test_forms_from_the_same_origin_or_without_the_header_pass(client, site):
+    headers = {"Sec-Fetch-Site": site} if site else {}
+    answer = await client.post("/ui/form", headers=headers)
+    assert answer.status_code == 200 and answer.text == "foreign=False"

@@ -1,9 +1,9 @@
 """A bounded, per-process map whose entries expire after a fixed time (pure logic, no IO).
 
 The :class:`~servicekit.auth.Authenticator`'s credential cache is built on it, and services use
-it for their own hot-path lookups (ModelForge's resolved models). Each worker process holds its
-own copy, so what one process evicts another still serves until the entry's TTL runs out: the
-TTL is the staleness bound between processes.
+it for their own hot-path lookups (ModelForge's resolved models, Oyl's question vectors). Each
+worker process holds its own copy, so what one process evicts another still serves until the
+entry's TTL runs out: the TTL is the staleness bound between processes.
 """
 
 from __future__ import annotations

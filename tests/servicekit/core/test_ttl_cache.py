@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servicekit.auth.ttl_cache import TtlCache
+from servicekit.ttl_cache import TtlCache
 
 
 class Clock:

@@ -23,7 +23,8 @@ from servicekit.config import CommaList, Environment, ServiceSettings
 from servicekit.embeddings.local_model import DIMENSION as LOCAL_DIMENSION
 from servicekit.embeddings.local_model import MODEL_NAME as LOCAL_MODEL
 
-# pgvector's HNSW index accepts at most 2000 dimensions for `vector`.
+# pgvector indexes `vector` columns of at most 2000 dimensions (the index is over halfvec, whose
+# limit is 4000, but the column stays indexable as it is).
 MAX_INDEXED_DIMENSIONS = 2000
 
 
@@ -51,18 +52,9 @@ class Settings(ServiceSettings):
     """Pending references unresolved for this long are marked expired by `maintain`."""
     webhook_delivery: bool = True
     """Run the webhook delivery loop in this process (every replica may; they share the work)."""
-    vector_indexing: bool = True
-    """Run the vector indexer loop in this process (every replica may; they share the work).
-    New claims are searchable at once either way; until indexed they are scanned exactly."""
-    vector_index_batch: int = Field(default=200, ge=1, le=10_000)
-    """Claims the vector indexer moves into the HNSW graph per transaction. A batch holds its
-    rows' locks while their graph inserts run (1-2 ms each at 100 000 claims), so it stays
-    well under a second; a claim being edited meanwhile is skipped, not waited for."""
-    vector_fresh_max: int = Field(default=5000, ge=0)
-    """Above this many fresh (not yet indexed) claims, a bundle puts its own vectors into the
-    HNSW graph inside its transaction, as before the indexer: the exact scans that searches and
-    the near-duplicate check make of the fresh claims stay bounded when the indexers fall
-    behind (or none runs). 0 always indexes inside the transaction."""
+    vector_index_maintenance: bool = True
+    """Re-learn the vector index's lists from this process when the number of claims has moved
+    far from what they were learned on (every replica may; one rebuilds at a time)."""
     extension_allowed_hosts: CommaList = Field(default_factory=list)
     """Internal hosts (names or CIDRs) that webhooks and health checks may call in production,
     where internal addresses are otherwise refused (``phiacta.outbound``)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -42,8 +41,10 @@ TITLE = "Phiacta Knowledge Backend"
 WEBHOOK_POLL_SECONDS = 2.0
 HEALTH_POLL_SECONDS = 10.0
 """How often a process looks for due work (each check itself is due once a minute)."""
-VECTOR_POLL_SECONDS = 1.0
-"""How often an idle vector indexer looks for fresh claims (a busy one drains without pause)."""
+VECTOR_CHECK_SECONDS = 1.0
+"""How often a replica looks whether the vector index's lists need re-learning: two catalog
+reads, so often that a fast-growing graph is re-clustered within a bundle or two of crossing
+a size (a rebuild itself is rare: each time the number of vectors has grown four times)."""
 DESCRIPTION = (
     "A queryable knowledge backend of atomic, versioned claims linked by typed edges, with "
     "provenance back to sources, reviews and query-time confidence."
@@ -67,8 +68,8 @@ def build_app(settings: Settings | None = None) -> FastAPI:
                      settings.webhook_delivery),
                     ("phiacta-extension-health", phiacta.health.check_due, HEALTH_POLL_SECONDS,
                      settings.extension_health_checks),
-                    ("phiacta-vector-indexer", partial(phiacta.vectors.drain, stop),
-                     VECTOR_POLL_SECONDS, settings.vector_indexing),
+                    ("phiacta-vector-index", phiacta.vectors.maintain, VECTOR_CHECK_SECONDS,
+                     settings.vector_index_maintenance),
                 )
                 if enabled
             ]  # fmt: skip

@@ -80,8 +80,8 @@ class Embedding(Vector):
 
 def half_precision(vectors: Any, width: int) -> Any:
     """``vectors`` (the embedding column, or one vector) as ``halfvec(width)``: the expression
-    the HNSW index is built on (migration 0003), so that ordering by a distance between two of
-    them is served by the index."""
+    the vector index is built on (migrations 0003, 0005), so that ordering by a distance
+    between two of them is served by the index."""
     if not isinstance(vectors, ColumnElement | QueryableAttribute):
         vectors = literal(vectors, Embedding())
     return cast(vectors, HALFVEC(width))
@@ -270,23 +270,15 @@ class Claim(Base):
             postgresql_using="gin",
             postgresql_ops={"attrs": "jsonb_path_ops"},
         ),
-        # Half precision halves the graph (migration 0003); the width is the column's (the
-        # local encoder's here, as the schema is described once). Only indexed claims are in
-        # it: a claim is inserted fresh, and the vector indexer moves it in later (0004).
+        # IVFFlat over half-precision vectors (migration 0005), fed inside each bundle's
+        # transaction; the width is the column's (the local encoder's here, as the schema is
+        # described once). `phiacta.vectors` re-learns its lists as the claims grow.
         Index(
-            "ix_claims_embedding_hnsw",
+            "ix_claims_embedding_ivf",
             literal_column(f"(embedding::halfvec({LOCAL_DIMENSION}))").label("half"),
-            postgresql_using="hnsw",
-            # A light graph: every indexed claim pays for it, searches widen their beam.
-            postgresql_with={"m": 8, "ef_construction": 32},
+            postgresql_using="ivfflat",
+            postgresql_with={"lists": 1},
             postgresql_ops={"half": "halfvec_cosine_ops"},
-            postgresql_where=text("vector_indexed"),
-        ),
-        # The queue of fresh vectors: searches scan these exactly, the indexer drains them.
-        Index(
-            "ix_claims_fresh_vectors",
-            "id",
-            postgresql_where=text("embedding IS NOT NULL AND NOT vector_indexed"),
         ),
     )
 
@@ -308,10 +300,6 @@ class Claim(Base):
     embedding: Mapped[Any] = mapped_column(Embedding(), nullable=True, deferred=True)
     embedding_model: Mapped[str | None] = mapped_column(Text)
     """Which model made ``embedding``, so a model change can be detected and re-embedded."""
-    vector_indexed: Mapped[bool] = mapped_column(
-        Boolean, server_default=text("false"), default=False
-    )
-    """Whether ``embedding`` is in the HNSW graph yet (``phiacta.vectors`` moves it there)."""
     search_tsv: Mapped[Any] = mapped_column(
         TSVECTOR,
         Computed(
@@ -350,16 +338,16 @@ class Edge(Base):
 
     __tablename__ = "edges"
     __table_args__ = (
+        # Its prefix serves lookups by source (and by source and type: a claim has few edges).
         UniqueConstraint("source_id", "target_id", "edge_type", "created_by"),
         # Every seeded type is anti-reflexive; a self-loop asserts nothing (spec §5 [REC]).
         CheckConstraint("source_id <> target_id", name="no_self_loop"),
         CheckConstraint("strength IS NULL OR strength BETWEEN 0 AND 1", name="strength"),
-        Index("ix_edges_source_type", "source_id", "edge_type"),
         Index("ix_edges_target_type", "target_id", "edge_type"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
-    # Looked up through ix_edges_source_type / ix_edges_target_type, whose prefixes they are.
+    # Looked up through the unique constraint / ix_edges_target_type, whose prefixes they are.
     source_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
     target_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
     edge_type: Mapped[str] = mapped_column(ForeignKey("edge_types.name"))

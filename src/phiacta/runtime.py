@@ -28,7 +28,7 @@ from phiacta.pepper import api_key_pepper
 from phiacta.query.service import QueryService
 from phiacta.query.views import ViewService
 from phiacta.subscribe.connections import ConnectionLimiter
-from phiacta.vectors.service import VectorIndexer
+from phiacta.vectors.service import VectorIndex
 from phiacta.webhooks.dispatcher import WebhookDispatcher
 from servicekit.auth import ApiKeyScheme, ApiKeyStore, Authenticator
 from servicekit.db import Database, PoolSettings
@@ -63,8 +63,8 @@ class Phiacta:
     webhooks: WebhookDispatcher
     health: HealthMonitor
     """Health checks of registered extensions; the web app runs its loop."""
-    vectors: VectorIndexer
-    """Moves fresh claim vectors into the HNSW graph; the web app runs its loop."""
+    vectors: VectorIndex
+    """Sizes vector searches to the index and re-learns its lists; the web app runs its loop."""
     hub: EventHub
     """Live fan-out for WebSocket subscribers; the web app starts and stops it."""
     connections: ConnectionLimiter
@@ -154,7 +154,8 @@ async def open_phiacta(
         api_keys = ApiKeyStore(db.sessionmaker, ApiKey, scheme)
         events = EventLog(db, event_log)
         claims = ClaimService(db, embedder, events)
-        query = QueryService(db, embedder, claims, max_depth=settings.max_traversal_depth)
+        vectors = VectorIndex(db)
+        query = QueryService(db, embedder, claims, vectors, max_depth=settings.max_traversal_depth)
         evidence = EvidenceService(db, claims, events)
         phiacta = Phiacta(
             settings=settings,
@@ -165,20 +166,14 @@ async def open_phiacta(
             authenticator=Authenticator(api_keys=api_keys, superuser_scope="admin"),
             events=events,
             claims=claims,
-            bundles=BundleService(
-                db,
-                embedder,
-                events,
-                max_claims=settings.max_bundle_claims,
-                fresh_max=settings.vector_fresh_max,
-            ),
+            bundles=BundleService(db, embedder, events, max_claims=settings.max_bundle_claims),
             evidence=evidence,
             confidence=ConfidenceService(db),
             query=query,
             views=ViewService(db, claims, query, evidence),
             webhooks=webhooks,
             health=health,
-            vectors=VectorIndexer(db, batch=settings.vector_index_batch),
+            vectors=vectors,
             hub=EventHub(events),
             connections=ConnectionLimiter(settings.ws_max_connections_per_key),
             limiter=limiter,

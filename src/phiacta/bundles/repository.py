@@ -23,6 +23,8 @@ from phiacta.models import (
     Source,
     packed,
 )
+from phiacta.vectors.sizing import DUPLICATE_PROBES
+from servicekit.db import copy_rows
 
 
 async def find(session: AsyncSession, submitted_by: uuid.UUID, key: str) -> Bundle | None:
@@ -123,51 +125,35 @@ async def insert_edge_once(session: AsyncSession, **values: Any) -> uuid.UUID | 
     )
 
 
-DUPLICATE_EF_SEARCH = 16
-
-
 async def nearest_claims(
     session: AsyncSession, vectors: Sequence[list[float]], *, min_similarity: float
 ) -> list[tuple[uuid.UUID, float] | None]:
     """For each vector, the most similar live claim by cosine similarity and the similarity,
     when one is more similar than ``min_similarity`` (None otherwise).
 
-    One statement for the whole bundle: a LATERAL top-1 over the HNSW graph per vector for the
-    indexed claims, and an exact scan of the fresh claims (not in the graph yet) that keeps
-    only the pairs above ``min_similarity``, which is all a near-duplicate warning needs.
+    One statement for the whole bundle: a LATERAL top-1 per vector over the IVFFlat index,
+    which opens the query's nearest list only (``DUPLICATE_PROBES``): a claim similar enough
+    to warn about sits next to the query, in that list (measured on real sentences in
+    ``tests/phiacta/api/test_vector_index_api.py``).
     """
     if not vectors:
         return []
-    # A near-duplicate (similarity > 0.92) sits next to its query vector, so a narrow beam
-    # finds it; the default beam of 40 made this check a third of a bundle's time.
-    await session.execute(text(f"SET LOCAL hnsw.ef_search = {DUPLICATE_EF_SEARCH}"))
+    await session.execute(
+        text("SELECT set_config('ivfflat.probes', :probes, true)"),
+        {"probes": str(DUPLICATE_PROBES)},
+    )
     # Ordered by the index's half-precision distance; the similarity is the stored vectors'.
-    # The width is a type modifier, which cannot be a parameter; it is an int. The fresh
-    # claims are read once into memory (OFFSET 0 keeps that subquery whole, so the planner
-    # materialises it), then compared with every vector: 0.13-0.2 us a pair, a third less
-    # than through a MATERIALIZED CTE. The stored vectors are TOASTed (a claim row passes
-    # 2 kB): the subquery holds detoasted copies, else every pair would fetch its TOAST pages
-    # again (7 times slower); l2_normalize makes the copy and leaves cosine distances as they
-    # are.
+    # The width is a type modifier, which cannot be a parameter; it is an int.
     width = len(vectors[0])
-    half = f"CAST(c.embedding AS halfvec({width}))"
-    live = "c.is_latest AND c.status <> 'retracted'"
     rows = await session.execute(
         text(
             "WITH q AS (SELECT v, ord FROM unnest(CAST(:vectors AS vector[])) "  # noqa: S608
             "WITH ORDINALITY AS q(v, ord)) "
-            "SELECT DISTINCT ON (ord) ord, id, 1 - distance FROM ("
-            "SELECT q.ord, n.id, n.distance FROM q "
-            "CROSS JOIN LATERAL (SELECT c.id, c.embedding <=> q.v AS distance "
-            f"FROM claims c WHERE c.vector_indexed AND c.embedding IS NOT NULL AND {live} "
-            f"ORDER BY {half} <=> CAST(q.v AS halfvec({width})) LIMIT 1) AS n "
-            "WHERE n.distance < :within "
-            "UNION ALL "
-            "SELECT q.ord, f.id, f.v <=> q.v FROM q CROSS JOIN ("
-            "SELECT c.id, l2_normalize(c.embedding) AS v FROM claims c "
-            f"WHERE c.embedding IS NOT NULL AND NOT c.vector_indexed AND {live} OFFSET 0) AS f "
-            "WHERE f.v <=> q.v < :within"
-            ") AS found ORDER BY ord, distance"
+            "SELECT q.ord, n.id, 1 - n.distance FROM q "
+            "CROSS JOIN LATERAL (SELECT c.id, c.embedding <=> q.v AS distance FROM claims c "
+            "WHERE c.embedding IS NOT NULL AND c.is_latest AND c.status <> 'retracted' "
+            f"ORDER BY CAST(c.embedding AS halfvec({width})) <=> CAST(q.v AS halfvec({width})) "
+            "LIMIT 1) AS n WHERE n.distance < :within"
         ),
         {"vectors": [packed(vector) for vector in vectors], "within": 1 - min_similarity},
     )
@@ -178,6 +164,5 @@ async def nearest_claims(
 
 
 async def insert_rows(session: AsyncSession, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` of ``model`` as multi-row INSERTs (one round trip per ~1000 rows)."""
-    if rows:
-        await session.execute(insert(model), rows)
+    """Insert ``rows`` of ``model`` in one binary COPY (bulk rows of a bundle)."""
+    await copy_rows(session, model.__table__, rows)

@@ -9,12 +9,10 @@ references to this bundle's source, and writes the answer, the audit entry and t
 
 Nothing costs a round trip per claim: the near-duplicate check is one statement for the
 bundle, run on a second connection beside the transaction (it reads committed claims only);
-claims, provenance and edges are multi-row INSERTs, and the events are appended in one
-statement; vectors travel in pgvector's binary format. The claims are inserted fresh, outside
-the HNSW graph, whose insert was nine tenths of the claims INSERT (500 rows: 47 ms without that
-index, 0.5-1.1 s with it at 20 000 claims): searches find fresh claims by an exact scan, and the
-background vector indexer (``phiacta.vectors``) moves them into the graph after the commit
-(unless too many wait already: then the bundle graphs its own, see ``VECTOR_FRESH_MAX``).
+claims, provenance and edges are each one binary COPY, and the events are appended in one
+statement; vectors travel in pgvector's binary format. The vector index is IVFFlat, whose
+insert costs about 25 us a claim (an HNSW insert cost 0.9 ms, more than all the rest), so the
+claims are searchable the moment the bundle commits (``phiacta.vectors``).
 """
 
 from __future__ import annotations
@@ -61,7 +59,6 @@ from phiacta.models import (
     Source,
 )
 from phiacta.namespaces import service as namespaces
-from phiacta.vectors import repository as vector_index
 from servicekit.db import Database
 from servicekit.embeddings import Embedder
 from servicekit.errors import ServiceError
@@ -79,13 +76,11 @@ class BundleService:
         events: EventLog,
         *,
         max_claims: int,
-        fresh_max: int,
     ) -> None:
         self.db = db
         self.embedder = embedder
         self.events = events
         self.max_claims = max_claims
-        self.fresh_max = fresh_max
 
     async def get(self, bundle_id: uuid.UUID) -> BundleRead:
         async with self.db.session() as session:
@@ -225,9 +220,6 @@ class BundleService:
             await session.flush()
 
         ids = {claim.temp_id: uuid.uuid4() for claim in body.claims}
-        # Fresh claims are scanned exactly by every search until the indexer moves them: past
-        # `fresh_max` (the indexers are behind), this bundle pays its own graph inserts.
-        graph_now = await vector_index.fresh_count(session) + len(body.claims) > self.fresh_max
         await repository.insert_rows(
             session,
             Claim,
@@ -246,7 +238,6 @@ class BundleService:
                     "attrs": claim.attrs,
                     "embedding": vector,
                     "embedding_model": self.embedder.model_name if vector is not None else None,
-                    "vector_indexed": graph_now,
                 }
                 for claim, vector in zip(body.claims, vectors, strict=True)
             ],

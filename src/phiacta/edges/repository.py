@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Uuid, and_, func, literal, or_, select
+from sqlalchemy import Uuid, and_, any_, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from phiacta.models import Claim, Edge, EdgeType
@@ -24,8 +25,11 @@ async def edge_types(session: AsyncSession, category: str | None) -> list[EdgeTy
 
 
 async def existing_claims(session: AsyncSession, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
-    wanted = set(ids)
-    rows = await session.scalars(select(Claim.id).where(Claim.id.in_(wanted)))
+    # One array parameter: an IN list would be a new statement (parsed and planned) per length.
+    wanted = list(set(ids))
+    rows = await session.scalars(
+        select(Claim.id).where(Claim.id == any_(cast(wanted, ARRAY(Uuid))))
+    )
     return set(rows)
 
 

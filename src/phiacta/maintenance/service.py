@@ -43,9 +43,6 @@ async def reembed(db: Database, embedder: Embedder, *, batch: int = 64) -> int:
             for row, vector in zip(rows, vectors, strict=True):
                 row.embedding = vector.tolist()
                 row.embedding_model = embedder.model_name
-                # Fresh again: searches scan it exactly and the indexer graphs the new vector,
-                # rather than this transaction paying the graph insert.
-                row.vector_indexed = False
             done += len(rows)
 
 

@@ -15,14 +15,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from phiacta.models import Claim, Edge, EdgeType, Namespace, half_precision
 from phiacta.query.schemas import SearchFilters
 from phiacta.query.tsquery import split_query
-from phiacta.vectors import repository as vectors
 
 
 def _filtered(query: Select[Any], filters: SearchFilters) -> Select[Any]:
@@ -62,43 +60,43 @@ def ts_query(text: str) -> ColumnElement[Any]:
     return query
 
 
-SEARCH_EF = 64
-"""The HNSW search beam: the graph is built light for cheap writes (migration 0002), and a
-wider beam than pgvector's default of 40 buys the recall back at a small cost per search
-(recall@10 on 20 000 clustered 384-d vectors: 0.95 at 40, 0.98 at 64, 0.99 at 100)."""
-
-
 async def semantic(
-    session: AsyncSession, vector: list[float], filters: SearchFilters, limit: int
+    session: AsyncSession,
+    vector: list[float],
+    filters: SearchFilters,
+    limit: int,
+    *,
+    probes: int,
 ) -> list[tuple[uuid.UUID, float]]:
-    """The ``limit`` claims most similar to ``vector``: the graph's best among indexed claims,
-    merged with an exact scan of the fresh ones (not in the graph yet), so a claim is found
-    from the moment it commits."""
+    """The ``limit`` claims most similar to ``vector`` through the IVFFlat index, opening
+    ``probes`` lists first (``phiacta.vectors.sizing.search_probes``)."""
     # Filters (latest version, namespace, type...) drop candidates after the index found them;
-    # an iterative scan (pgvector >= 0.8) keeps reading the graph until `limit` rows pass.
-    # Both for this transaction only, in one round trip.
+    # an iterative scan (pgvector >= 0.8) opens more lists until `limit` rows pass. Both for
+    # this transaction only, in one round trip.
     await session.execute(
         text(
-            "SELECT set_config('hnsw.ef_search', :ef, true), "
-            "set_config('hnsw.iterative_scan', 'strict_order', true)"
+            "SELECT set_config('ivfflat.probes', :probes, true), "
+            "set_config('ivfflat.iterative_scan', 'relaxed_order', true)"
         ),
-        {"ef": str(SEARCH_EF)},
+        {"probes": str(probes)},
     )
-    # The index serves the order (half precision); the similarity reported is the stored
-    # vectors' own, and it ranks the merged lists.
+    # The index serves the order (half precision, and "relaxed": lists opened later may hold
+    # closer claims); the outer query ranks the candidates by the stored vectors' similarity.
     width = len(vector)
-    distance = Claim.embedding.cosine_distance(vector)
-    similarity = (literal_column("1") - distance).label("similarity")
-    candidates = _filtered(select(Claim.id, similarity), filters)
-    indexed = candidates.where(Claim.vector_indexed, Claim.embedding.is_not(None)).order_by(
-        half_precision(Claim.embedding, width).cosine_distance(half_precision(vector, width))
-    )
-    fresh = candidates.where(vectors.fresh()).order_by(distance)
-    merged = union_all(indexed.limit(limit), fresh.limit(limit)).subquery()
-    rows = await session.execute(
-        select(merged.c.id, merged.c.similarity)
-        .order_by(merged.c.similarity.desc(), merged.c.id)
+    similarity = (literal_column("1") - Claim.embedding.cosine_distance(vector)).label("similarity")
+    candidates = (
+        _filtered(select(Claim.id, similarity), filters)
+        .where(Claim.embedding.is_not(None))
+        .order_by(
+            half_precision(Claim.embedding, width).cosine_distance(half_precision(vector, width))
+        )
         .limit(limit)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(candidates.c.id, candidates.c.similarity).order_by(
+            candidates.c.similarity.desc(), candidates.c.id
+        )
     )
     return [(claim_id, float(value)) for claim_id, value in rows]
 

@@ -1,10 +1,9 @@
 """Search and traversal use cases.
 
-Search: the semantic list (cosine similarity, at least ``min_similarity``: the HNSW graph for
-indexed claims merged with an exact scan of the fresh ones the vector indexer has not moved yet)
-and the full-text list (``search_tsv``, last word as a prefix) are fused by Reciprocal Rank
-Fusion in ``hybrid`` mode, or used alone. Claims without an embedding yet are still found by
-the full-text list.
+Search: the semantic list (cosine similarity, at least ``min_similarity``, through the IVFFlat
+index, re-ranked by the stored vectors) and the full-text list (``search_tsv``, last word as a
+prefix) are fused by Reciprocal Rank Fusion in ``hybrid`` mode, or used alone. Claims without
+an embedding yet are still found by the full-text list.
 
 Traversal is breadth-first, one SQL query per level over the frontier, with a visited set: every
 node appears once at its smallest depth, cycles cannot loop, and the work is bounded by
@@ -33,6 +32,7 @@ from phiacta.query.schemas import (
     TraverseRequest,
     TraverseResponse,
 )
+from phiacta.vectors.service import VectorIndex
 from servicekit.db import Database
 from servicekit.embeddings import Embedder, EmbeddingError
 from servicekit.logging import get_logger
@@ -46,11 +46,18 @@ MIN_CANDIDATES = 50
 
 class QueryService:
     def __init__(
-        self, db: Database, embedder: Embedder, claims: ClaimService, *, max_depth: int
+        self,
+        db: Database,
+        embedder: Embedder,
+        claims: ClaimService,
+        vectors: VectorIndex,
+        *,
+        max_depth: int,
     ) -> None:
         self.db = db
         self.embedder = embedder
         self.claims = claims
+        self.vectors = vectors
         self.max_depth = max_depth
 
     async def search(self, request: SearchRequest) -> SearchResponse:
@@ -62,13 +69,16 @@ class QueryService:
                 vector = (await self.embedder.embed([request.query]))[0].tolist()
             except EmbeddingError as exc:  # full text still answers ([REC] §11.2.1)
                 log.warning("semantic search unavailable", error=str(exc))
+        probes = await self.vectors.search_probes() if vector is not None else 1
         async with self.db.session() as session:
             semantic: list[tuple[uuid.UUID, float]] = []
             text: list[tuple[uuid.UUID, float]] = []
             if vector is not None:
                 semantic = [
                     hit
-                    for hit in await repository.semantic(session, vector, request.filters, depth)
+                    for hit in await repository.semantic(
+                        session, vector, request.filters, depth, probes=probes
+                    )
                     if hit[1] >= request.min_similarity
                 ]
             if request.mode != "semantic" or vector is None:

@@ -1,2 +1,2 @@
-"""The deferred vector index: fresh claim vectors wait outside the HNSW graph (searched exactly)
-until the background indexer moves them in (migration 0004)."""
+"""The claims' vector index: an IVFFlat index fed inside each bundle's transaction, whose lists
+are re-learned in the background as the number of vectors grows (migration 0005)."""

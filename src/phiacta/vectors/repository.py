@@ -1,46 +1,81 @@
-"""Queries of the vector index: which claims are fresh (not in the graph yet); moving them in."""
+"""What the vector index is made of, read from PostgreSQL's catalog, and its rebuild."""
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sqlalchemy import ColumnElement, and_, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from phiacta.models import Claim
-
-
-def fresh() -> ColumnElement[bool]:
-    """Claims with a vector that is not in the graph: the predicate of the partial index
-    ``ix_claims_fresh_vectors``, spelled the same so that the planner uses it."""
-    return and_(Claim.embedding.is_not(None), ~Claim.vector_indexed)
+INDEX = "ix_claims_embedding_ivf"
+# Held (session level) by the one replica rebuilding the index at a time.
+_REBUILD_LOCK = 0x1F_F1A7
 
 
-async def index_batch(session: AsyncSession, limit: int) -> int:
-    """Move up to ``limit`` fresh claims into the graph; how many were moved.
-
-    Setting the flag writes a new row version, which PostgreSQL inserts into the partial HNSW
-    index. The lock is ``FOR NO KEY UPDATE`` (what the UPDATE takes anyway), which does not
-    block bundles inserting edges to these claims (their foreign keys take ``KEY SHARE``).
-    ``SKIP LOCKED``: concurrent indexers (one per replica) take disjoint batches, and a
-    claim that another transaction is changing is left for a later round. A claim another
-    indexer moved after this statement's snapshot is re-checked against ``fresh`` when its
-    lock is taken, so it is never moved twice.
-    """
-    picked = (
-        select(Claim.id)
-        .where(fresh())
-        .limit(limit)
-        .with_for_update(skip_locked=True, key_share=True)
-    ).scalar_subquery()
-    result: Any = await session.execute(
-        update(Claim)
-        .where(Claim.id.in_(picked))
-        .values(vector_indexed=True)
-        .execution_options(synchronize_session=False)
+async def index_lists(conn: AsyncConnection) -> int | None:
+    """The index's number of lists; None when the index does not exist."""
+    found = await conn.execute(
+        text(
+            "SELECT coalesce((SELECT option_value::int FROM pg_options_to_table(c.reloptions) "
+            "WHERE option_name = 'lists'), 100) FROM pg_class c "
+            "WHERE c.oid = to_regclass(:index)"
+        ),
+        {"index": INDEX},
     )
-    return int(result.rowcount)
+    row = found.first()
+    return None if row is None else int(row[0])
 
 
-async def fresh_count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Claim).where(fresh())) or 0)
+async def estimated_vectors(conn: AsyncConnection) -> int:
+    """Live claims by the statistics every writing transaction updates (no scan): enough to
+    tell whether the lists are far off; the rebuild counts exactly."""
+    return int(
+        await conn.scalar(
+            text(
+                "SELECT coalesce(n_live_tup, 0) FROM pg_stat_user_tables "
+                "WHERE relid = to_regclass('claims')"
+            )
+        )
+        or 0
+    )
+
+
+async def counted_vectors(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(text("SELECT count(embedding) FROM claims")) or 0)
+
+
+async def try_lock(conn: AsyncConnection) -> bool:
+    return bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _REBUILD_LOCK}))
+
+
+async def unlock(conn: AsyncConnection) -> None:
+    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _REBUILD_LOCK})
+
+
+async def rebuild(conn: AsyncConnection, lists: int) -> None:
+    """Re-learn the index's centroids for ``lists`` lists, on an autocommit connection.
+
+    ``REINDEX CONCURRENTLY`` builds the new index beside the old one while bundles insert and
+    searches read, then swaps them. The number of lists is a build option (scans and inserts
+    read the built index's own), so setting it first changes nothing until the swap. A rebuild
+    that failed midway leaves an invalid copy, dropped here before trying again.
+    """
+    leftovers = await conn.scalars(
+        text(
+            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = to_regclass('claims') AND NOT i.indisvalid "
+            "AND c.relname LIKE :pattern"
+        ),
+        {"pattern": f"{INDEX}_cc%"},
+    )
+    for name in list(leftovers):
+        await conn.execute(text(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'))
+    # Waits for searches holding the index, and makes new ones wait, only this long; k-means
+    # over a large table's sample needs more than the default 64 MB. (Reset after: the
+    # connection goes back to the pool.)
+    await conn.execute(text("SET lock_timeout = '10s'"))
+    await conn.execute(text("SET maintenance_work_mem = '512MB'"))
+    try:
+        await conn.execute(text(f"ALTER INDEX {INDEX} SET (lists = {int(lists)})"))
+        await conn.execute(text(f"REINDEX INDEX CONCURRENTLY {INDEX}"))
+    finally:
+        await conn.execute(text("RESET lock_timeout"))
+        await conn.execute(text("RESET maintenance_work_mem"))

@@ -1,40 +1,86 @@
-"""The vector indexer: a background task of every replica (``run_rounds``) that drains the fresh
-vectors into the HNSW graph in small transactions, so that a bundle's commit does not pay for
-the graph (unless too many claims wait already, ``VECTOR_FRESH_MAX``).
+"""The vector index keeper: sizes searches to the index, and re-learns its lists in the
+background (``run_rounds`` in every replica; one rebuilds at a time) when the number of
+vectors has moved far from what they were learned on.
 
-Fresh claims are searched exactly until they are moved (``phiacta.query.repository.semantic``,
-``phiacta.bundles.repository.nearest_claims``): moving one changes how it is found, never
-whether.
+A rebuild never hides a claim: until the swap, searches and inserts use the old index,
+whose lists hold every vector (new ones go to their nearest old centroid).
 """
 
 from __future__ import annotations
 
-import asyncio
+import time
+from dataclasses import dataclass
 
 from phiacta.vectors import repository
+from phiacta.vectors.sizing import needs_rebuild, search_probes, target_lists
 from servicekit.db import Database
+from servicekit.logging import get_logger
+
+log = get_logger("phiacta.vectors")
+
+SHAPE_TTL_SECONDS = 5.0
+"""How long a process trusts the number of lists it read (another replica may rebuild)."""
 
 
-class VectorIndexer:
-    def __init__(self, db: Database, *, batch: int) -> None:
+@dataclass(frozen=True)
+class Rebuilt:
+    vectors: int
+    lists_before: int
+    lists_after: int
+    seconds: float
+
+
+class VectorIndex:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.batch = batch
+        self._lists: int | None = None
+        self._read_at = float("-inf")
 
-    async def index_batch(self) -> int:
-        """Move one batch into the graph (its own transaction); how many claims it moved."""
-        async with self.db.session() as session:
-            return await repository.index_batch(session, self.batch)
+    async def lists(self) -> int:
+        """The index's current number of lists (1 when it is missing: scans are exact)."""
+        if time.monotonic() - self._read_at > SHAPE_TTL_SECONDS:
+            async with self.db.engine.connect() as conn:
+                self._lists = await repository.index_lists(conn)
+            self._read_at = time.monotonic()
+        return self._lists or 1
 
-    async def drain(self, stop: asyncio.Event | None = None) -> int:
-        """Move batches until none is left to this process, or ``stop`` is set (checked between
-        batches, so that shutting down waits for one batch, not for the whole queue); how many
-        claims were moved."""
-        moved = 0
-        while not (stop is not None and stop.is_set()) and (done := await self.index_batch()):
-            moved += done
-        return moved
+    async def search_probes(self) -> int:
+        return search_probes(await self.lists())
 
-    async def pending(self) -> int:
-        """How many claims wait for the graph (searched exactly meanwhile)."""
-        async with self.db.session() as session:
-            return await repository.fresh_count(session)
+    async def maintain(self) -> Rebuilt | None:
+        """One round: rebuild when the lists are far off and no other replica is at it."""
+        async with self.db.engine.connect() as conn:
+            lists = await repository.index_lists(conn)
+            if lists is None:  # not migrated yet, or the index was dropped by hand
+                return None
+            if not needs_rebuild(lists, await repository.estimated_vectors(conn)):
+                return None
+        return await self.rebuild()
+
+    async def rebuild(self, *, force: bool = False) -> Rebuilt | None:
+        """Re-learn the lists for the vectors present now (``force``: even when their number
+        is still right); None when another replica holds the rebuild."""
+        async with self.db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if not await repository.try_lock(conn):
+                return None
+            try:
+                before = await repository.index_lists(conn)
+                vectors = await repository.counted_vectors(conn)
+                if before is None or not (force or needs_rebuild(before, vectors)):
+                    return None  # another replica has just done it
+                lists = target_lists(vectors)
+                started = time.perf_counter()
+                await repository.rebuild(conn, lists)
+                done = Rebuilt(vectors, before, lists, time.perf_counter() - started)
+            finally:
+                await repository.unlock(conn)
+        self._read_at = float("-inf")
+        log.info(
+            "vector index rebuilt",
+            vectors=done.vectors,
+            lists_before=done.lists_before,
+            lists=done.lists_after,
+            seconds=round(done.seconds, 2),
+        )
+        return done

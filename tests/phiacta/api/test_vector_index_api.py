@@ -1,32 +1,37 @@
-"""The deferred vector index: a claim is found by semantic search and by the near-duplicate
-check from the moment its bundle commits, before and after the indexer moves it into the HNSW
-graph; and indexers running at once share the work without losing or repeating a claim.
+"""The IVFFlat vector index: a claim is found by semantic search and by the near-duplicate
+check from the moment its bundle commits; the keeper re-learns the lists as the claims grow
+(one replica at a time, cleaning up after a failed rebuild) and nothing is lost across it; and
+on real sentences the near-duplicate check, which opens one list, finds what an exact scan
+finds.
 
-The app's own indexer loop is off here, so the tests decide when claims move.
-``VECTOR_FRESH_MAX`` is small, to see a bundle graph its own claims when too many wait.
+The app's own keeper loop is off here, so the tests decide when the index is rebuilt.
 """
 
 from __future__ import annotations
 
-import asyncio
+import inspect
+import re
 import uuid
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from sqlalchemy import text
 
+from phiacta.bundles import repository as bundles_repository
+from phiacta.bundles.service import DUPLICATE_SIMILARITY
+from phiacta.models import packed
 from phiacta.vectors import repository as vector_repository
-from phiacta.vectors.service import VectorIndexer
+from phiacta.vectors.sizing import CLUSTER_FROM, target_lists
 
 Headers = dict[str, str]
 HEARTS = "How many hearts does an octopus have?"
-FRESH_MAX = 150
 
 
 @pytest.fixture(scope="module")
 def settings_overrides() -> dict[str, Any]:
-    return {"vector_indexing": False, "vector_fresh_max": FRESH_MAX}
+    return {"vector_index_maintenance": False}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +44,7 @@ def _bundle(ns: str, contents: list[str]) -> dict[str, Any]:
     return {
         "idempotency_key": f"key-{uuid.uuid4().hex}",
         "namespace": ns,
+        "create_namespace": True,
         "claims": [
             {"temp_id": f"c{i}", "content": content, "claim_type": "assertion"}
             for i, content in enumerate(contents)
@@ -50,22 +56,6 @@ async def _submit(client: httpx.AsyncClient, headers: Headers, body: dict[str, A
     response = await client.post("/v1/bundles", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def _one_claim(client: httpx.AsyncClient, headers: Headers, ns: str, content: str) -> str:
-    answer = await _submit(client, headers, _bundle(ns, [content]))
-    return str(answer["created_claims"][0]["id"])
-
-
-async def _indexed(runtime: Any, ids: list[str]) -> dict[str, bool]:
-    async with runtime.db.session() as session:
-        rows = await session.execute(
-            text(
-                "SELECT id::text, vector_indexed FROM claims WHERE id = ANY(CAST(:ids AS uuid[]))"
-            ),
-            {"ids": ids},
-        )
-        return dict(rows.all())
 
 
 async def _found_by_search(
@@ -92,8 +82,38 @@ async def _duplicate_of(
     return [w["similar_claim_id"] for w in answer["warnings"] if w["type"] == "potential_duplicate"]
 
 
-async def test_a_claim_is_found_before_and_after_the_indexer_moves_it(
-    client: httpx.AsyncClient, extension: Headers, fresh_ns: str, runtime: Any
+async def _index_state(runtime: Any) -> tuple[int | None, list[tuple[str, bool]]]:
+    """The index's lists, and every index of claims named like it with its validity."""
+    async with runtime.db.engine.connect() as conn:
+        lists = await vector_repository.index_lists(conn)
+        rows = await conn.execute(
+            text(
+                "SELECT c.relname, i.indisvalid FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = 'claims'::regclass AND c.relname LIKE 'ix_claims_embedding%'"
+            )
+        )
+        return lists, sorted((name, valid) for name, valid in rows)
+
+
+async def _filler(runtime: Any, ns: str, texts: list[str]) -> None:
+    """Claims of ``texts``, written directly (faster than bundles; only their number and their
+    vectors, which the lists are learned from, matter)."""
+    vectors = await runtime.embedder.embed(texts)
+    async with runtime.db.session() as session:
+        await session.execute(
+            text(
+                "INSERT INTO claims (lineage_id, claim_type, content, namespace_id, created_by, "
+                "embedding) SELECT gen_random_uuid(), 'assertion', t, "
+                "(SELECT id FROM namespaces WHERE path = :ns), (SELECT id FROM agents LIMIT 1), "
+                "v FROM unnest(CAST(:texts AS text[]), CAST(:vectors AS vector[])) AS f(t, v)"
+            ),
+            {"ns": ns, "texts": texts, "vectors": [packed(v) for v in vectors]},
+        )
+
+
+async def test_a_claim_is_found_the_moment_its_bundle_commits(
+    client: httpx.AsyncClient, extension: Headers, fresh_ns: str
 ) -> None:
     made = await _submit(
         client,
@@ -101,120 +121,147 @@ async def test_a_claim_is_found_before_and_after_the_indexer_moves_it(
         _bundle(fresh_ns, ["Octopuses have three hearts and blue blood", "Basalt is volcanic"]),
     )
     octopus = made["created_claims"][0]["id"]
-    assert await _indexed(runtime, [octopus]) == {octopus: False}
-
-    # Fresh: not in the graph, yet found by search and by the near-duplicate check.
-    found = await _found_by_search(client, extension, fresh_ns, HEARTS)
-    assert found[0] == octopus
+    assert (await _found_by_search(client, extension, fresh_ns, HEARTS))[0] == octopus
     assert await _duplicate_of(
         client, extension, fresh_ns, "Octopuses have three hearts and blue blood."
     ) == [octopus]
 
-    moved = await runtime.vectors.drain()
-    assert moved >= 3  # the two claims above and the near-duplicate submitted since
-    assert await _indexed(runtime, [octopus]) == {octopus: True}
-    assert await runtime.vectors.pending() == 0
 
-    # Indexed: found through the graph, the same way.
-    found = await _found_by_search(client, extension, fresh_ns, HEARTS)
-    assert found[0] == octopus
-    assert octopus in await _duplicate_of(
-        client, extension, fresh_ns, "Octopuses have three hearts and blue blood!"
-    )
-
-
-async def test_fresh_and_indexed_claims_are_ranked_together(
+async def test_the_keeper_relearns_the_lists_as_the_claims_grow(
     client: httpx.AsyncClient, extension: Headers, fresh_ns: str, runtime: Any
 ) -> None:
-    old = await _one_claim(
-        client, extension, fresh_ns, "Honey bees dance to show where flowers are"
+    before = await _submit(
+        client, extension, _bundle(fresh_ns, ["Honey bees dance to show where flowers are"])
     )
-    await runtime.vectors.drain()
-    new = await _one_claim(
-        client, extension, fresh_ns, "Bees perform a waggle dance to point to food"
+    assert await runtime.vectors.maintain() is None  # a handful of claims: one list is right
+    filler = _sentences()[: CLUSTER_FROM + 300]
+    assert len(filler) == CLUSTER_FROM + 300
+    await _filler(runtime, fresh_ns, filler)
+    await _submit(client, extension, _bundle(fresh_ns, ["Analyze makes the statistics current"]))
+    async with runtime.db.engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("ANALYZE claims"))  # what the keeper's estimate reads
+
+    rebuilt = await runtime.vectors.maintain()
+    assert rebuilt is not None
+    assert rebuilt.lists_before == 1
+    assert rebuilt.lists_after == target_lists(rebuilt.vectors) > 1
+    assert await _index_state(runtime) == (
+        rebuilt.lists_after,
+        [("ix_claims_embedding_ivf", True)],
     )
-    assert await _indexed(runtime, [old, new]) == {old: True, new: False}
-    found = await _found_by_search(client, extension, fresh_ns, "waggle dance of bees")
-    assert found[:2] == [new, old]  # one list, by similarity, whichever side each came from
+    assert await runtime.vectors.lists() == rebuilt.lists_after  # searches size themselves
+    assert await runtime.vectors.maintain() is None  # right-sized now
+
+    # Claims from before the rebuild and after it are found through the new lists.
+    bees = before["created_claims"][0]["id"]
+    after = await _submit(
+        client, extension, _bundle(fresh_ns, ["Tardigrades survive the vacuum of space"])
+    )
+    water_bears = after["created_claims"][0]["id"]
+    assert (await _found_by_search(client, extension, fresh_ns, "waggle dance of bees"))[0] == bees
+    assert (await _found_by_search(client, extension, fresh_ns, "tardigrades in space"))[
+        0
+    ] == water_bears
+    assert await _duplicate_of(
+        client, extension, fresh_ns, "Tardigrades survive the vacuum of space."
+    ) == [water_bears]
 
 
-async def test_concurrent_indexers_move_every_claim_exactly_once(
-    client: httpx.AsyncClient, extension: Headers, fresh_ns: str, runtime: Any
+async def test_one_replica_rebuilds_at_a_time_and_a_failed_rebuild_is_cleaned_up(
+    runtime: Any,
 ) -> None:
-    await runtime.vectors.drain()
-    ids: list[str] = []
-    for batch in range(3):
-        answer = await _submit(
-            client,
-            extension,
-            _bundle(fresh_ns, [f"Measurement {batch}-{i} of the sample's mass" for i in range(40)]),
-        )
-        ids += [c["id"] for c in answer["created_claims"]]
-    assert await runtime.vectors.pending() == len(ids)
-
-    # One indexer holds a batch (its transaction still open) while another drains: the
-    # second skips the held claims instead of waiting for them or moving them again.
-    async with runtime.db.session() as session:
-        held = await vector_repository.index_batch(session, 50)
-        others = await VectorIndexer(runtime.db, batch=11).drain()
-    assert (held, others) == (50, len(ids) - 50)
-    assert await runtime.vectors.pending() == 0
-
-    # And racing freely over a fresh set, two indexers move each claim exactly once.
-    more = await _submit(
-        client, extension, _bundle(fresh_ns, [f"Reading {i} of the gauge" for i in range(60)])
-    )
-    ids += [c["id"] for c in more["created_claims"]]
-    moved = await asyncio.gather(
-        VectorIndexer(runtime.db, batch=7).drain(), VectorIndexer(runtime.db, batch=5).drain()
-    )
-    assert sum(moved) == 60
-    assert set((await _indexed(runtime, ids)).values()) == {True}
-
-    # Every moved vector is in the graph: a search that can only use the graph, by the
-    # claim's own vector, finds the claim itself.
-    async with runtime.db.session() as session:
-        await session.execute(text("SET LOCAL enable_seqscan = off"))
-        await session.execute(text("SET LOCAL hnsw.ef_search = 100"))
-        for claim_id in ids:
-            nearest = await session.scalar(
+    lists, _ = await _index_state(runtime)
+    async with runtime.db.engine.connect() as other:
+        await other.execution_options(isolation_level="AUTOCOMMIT")
+        assert await vector_repository.try_lock(other)  # another replica is rebuilding
+        assert await runtime.vectors.rebuild(force=True) is None
+        await vector_repository.unlock(other)
+        # A rebuild interrupted midway leaves an invalid copy of the index behind (here: a
+        # concurrent build that failed, under the name REINDEX CONCURRENTLY gives its copy).
+        with pytest.raises(Exception, match="could not create unique index"):
+            await other.execute(
                 text(
-                    "SELECT c.id::text FROM claims c WHERE c.vector_indexed ORDER BY "
-                    "c.embedding::halfvec(384) <=> (SELECT embedding::halfvec(384) FROM claims "
-                    "WHERE id = CAST(:id AS uuid)) LIMIT 1"
-                ),
-                {"id": claim_id},
+                    "CREATE UNIQUE INDEX CONCURRENTLY ix_claims_embedding_ivf_ccnew "
+                    "ON claims (claim_type)"
+                )
             )
-            assert nearest == claim_id
+    assert ("ix_claims_embedding_ivf_ccnew", False) in (await _index_state(runtime))[1]
+
+    rebuilt = await runtime.vectors.rebuild(force=True)
+    assert rebuilt is not None and rebuilt.lists_after == lists
+    assert await _index_state(runtime) == (lists, [("ix_claims_embedding_ivf", True)])
 
 
-async def test_past_the_fresh_limit_a_bundle_graphs_its_own_claims(
+def _sentences() -> list[str]:
+    """Real English sentences, the same on every run: the standard library's docstrings."""
+    import argparse
+    import asyncio
+    import collections
+    import email.message
+    import http.client
+    import json
+    import logging
+    import pathlib
+    import subprocess
+    import threading
+    import unittest
+    import urllib.request
+    import zipfile
+
+    found: set[str] = set()
+    modules = [argparse, asyncio, collections, email.message, http.client, json, logging]
+    modules += [pathlib, subprocess, threading, unittest, urllib.request, zipfile]
+    documented = [
+        member
+        for module in modules
+        for value in vars(module).values()
+        if inspect.isclass(value) or inspect.isfunction(value)
+        for member in (value, *(vars(value).values() if inspect.isclass(value) else ()))
+        if inspect.isclass(member) or inspect.isfunction(member)
+    ]
+    for value in documented:
+        doc = " ".join((inspect.getdoc(value) or "").split())
+        for sentence in re.split(r"(?<=[.!?])\s+", doc):
+            if 40 <= len(sentence) <= 200 and sentence[0].isupper() and sentence[-1] == ".":
+                found.add(sentence)
+    return sorted(found)
+
+
+def _variant(sentence: str, number: int) -> str:
+    """A near-duplicate: what a second extraction of the same statement could read."""
+    words = sentence.rstrip(".").split()
+    if number % 3 == 0:
+        return " ".join(words).lower()
+    if number % 3 == 1:
+        return "In short, " + sentence[0].lower() + sentence[1:]
+    del words[len(words) // 2]
+    return " ".join(words) + "."
+
+
+async def test_near_duplicates_of_real_sentences_are_found_through_one_list(
     client: httpx.AsyncClient, extension: Headers, fresh_ns: str, runtime: Any
 ) -> None:
-    await runtime.vectors.drain()
-    waiting = await _submit(
-        client, extension, _bundle(fresh_ns, [f"Tide table entry {i}" for i in range(100)])
-    )
-    # 100 wait; 100 more would pass the limit of 150, so this bundle graphs its own.
-    graphed = await _submit(
-        client, extension, _bundle(fresh_ns, [f"Star catalogue entry {i}" for i in range(100)])
-    )
-    first = [c["id"] for c in waiting["created_claims"]]
-    second = [c["id"] for c in graphed["created_claims"]]
-    assert set((await _indexed(runtime, first)).values()) == {False}
-    assert set((await _indexed(runtime, second)).values()) == {True}
-    assert await runtime.vectors.pending() == 100
-    found = await _found_by_search(client, extension, fresh_ns, "Star catalogue entry 42")
-    assert second[42] in found[:5]
+    sentences = _sentences()[:1500]
+    assert len(sentences) >= 1000
+    ns = f"{fresh_ns}.docs"
+    for start in range(0, len(sentences), 500):
+        await _submit(client, extension, _bundle(ns, sentences[start : start + 500]))
+    # Every claim of the module counts for the sizing; rebuild for them now.
+    rebuilt = await runtime.vectors.rebuild(force=True)
+    assert rebuilt is not None and rebuilt.lists_after > 1
 
+    stored = np.asarray(await runtime.embedder.embed(sentences))
+    variants = [_variant(s, i) for i, s in enumerate(sentences[::5])]
+    queries = np.asarray(await runtime.embedder.embed(variants))
+    similarity = queries @ stored.T  # unit vectors: exact cosine similarities
+    near = [i for i in range(len(variants)) if similarity[i].max() > DUPLICATE_SIMILARITY]
+    assert len(near) >= 100  # enough near-duplicates to measure
 
-async def test_a_stopping_indexer_ends_between_batches(
-    client: httpx.AsyncClient, extension: Headers, fresh_ns: str, runtime: Any
-) -> None:
-    await runtime.vectors.drain()
-    await _submit(client, extension, _bundle(fresh_ns, ["Lichens are fungi living with algae"]))
-    stop = asyncio.Event()
-    stop.set()  # the app is shutting down: no new batch starts
-    assert await runtime.vectors.drain(stop) == 0
-    assert await runtime.vectors.pending() == 1
-    assert await runtime.vectors.drain(asyncio.Event()) == 1
+    async with runtime.db.session() as session:
+        found = await bundles_repository.nearest_claims(
+            session, [queries[i].tolist() for i in near], min_similarity=DUPLICATE_SIMILARITY
+        )
+    recall = sum(hit is not None for hit in found) / len(near)
+    print(f"near-duplicate recall through one of {rebuilt.lists_after} lists: {recall:.3f}")
+    assert recall >= 0.95

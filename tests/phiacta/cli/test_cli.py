@@ -27,7 +27,7 @@ def test_migrate_then_create_agent_then_use_its_key(env: str) -> None:
     runner = CliRunner()
     migrated = runner.invoke(cli, ["migrate"])
     assert migrated.exit_code == 0, migrated.output
-    assert "revision 0004" in migrated.output
+    assert "revision 0005" in migrated.output
     created = runner.invoke(cli, ["create-agent", "--name", "Root", "--type", "organization"])
     assert created.exit_code == 0, created.output
     key = created.stdout.strip().splitlines()[-1]

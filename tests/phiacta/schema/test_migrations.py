@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -63,9 +64,11 @@ def test_upgrade_downgrade_upgrade(migrated: tuple[PhiactaMigrations, sa.Engine]
                 sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'claims'")
             ).all()
         )
-    # The graph is over half-precision copies of the vectors, at the column's width.
-    vector_index = index_kinds["ix_claims_embedding_hnsw"]
-    assert "hnsw" in vector_index and "halfvec(384)" in vector_index
+    # The index is over half-precision copies of the vectors, at the column's width; on an
+    # empty table it has one list (the keeper re-learns it as claims come).
+    vector_index = index_kinds["ix_claims_embedding_ivf"]
+    assert "ivfflat" in vector_index and "halfvec(384)" in vector_index
+    assert "lists='1'" in vector_index
     assert "halfvec_cosine_ops" in vector_index
     assert "gin" in index_kinds["ix_claims_search_tsv"]
     assert "WHERE is_latest" in index_kinds["uq_claims_one_latest_per_lineage"]
@@ -150,17 +153,22 @@ def test_the_models_match_the_migrated_schema(
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_the_deferred_vector_index_keeps_every_vector_across_0004(
-    migrated: tuple[PhiactaMigrations, sa.Engine], graph: dict[str, uuid.UUID]
-) -> None:
-    runner, engine = migrated
-    vector = "[" + ",".join(["0.1"] * 384) + "]"
+def _vector_claim(graph: dict[str, uuid.UUID]) -> tuple[sa.TextClause, dict[str, Any]]:
+    """A statement inserting a claim with a vector (returning its id), and its parameters."""
     insert = sa.text(
         "INSERT INTO claims (lineage_id, claim_type, content, namespace_id, created_by, "
         "embedding) VALUES (gen_random_uuid(), 'assertion', 'v', :n, :a, CAST(:v AS vector)) "
         "RETURNING id"
     )
-    params = {"n": graph["namespace"], "a": graph["agent"], "v": vector}
+    vector = "[" + ",".join(["0.1"] * 384) + "]"
+    return insert, {"n": graph["namespace"], "a": graph["agent"], "v": vector}
+
+
+def test_the_deferred_vector_index_keeps_every_vector_across_0004(
+    migrated: tuple[PhiactaMigrations, sa.Engine], graph: dict[str, uuid.UUID]
+) -> None:
+    runner, engine = migrated
+    insert, params = _vector_claim(graph)
 
     def graph_definition(conn: sa.Connection) -> str:
         return conn.scalar(
@@ -170,7 +178,7 @@ def test_the_deferred_vector_index_keeps_every_vector_across_0004(
     runner.downgrade("0003")
     with engine.begin() as conn:
         before = conn.scalar(insert, params)  # in the graph already, as every claim was
-    runner.upgrade()
+    runner.upgrade("0004")
     with engine.begin() as conn:
         assert conn.scalar(
             sa.text("SELECT vector_indexed FROM claims WHERE id = :c"), {"c": before}
@@ -184,4 +192,46 @@ def test_the_deferred_vector_index_keeps_every_vector_across_0004(
     with engine.connect() as conn:
         # One graph of every vector again, built over all rows (the fresh claim's included).
         assert "WHERE" not in graph_definition(conn)
+    runner.upgrade()
+
+
+def test_the_ivfflat_index_takes_every_vector_across_0005(
+    migrated: tuple[PhiactaMigrations, sa.Engine], graph: dict[str, uuid.UUID]
+) -> None:
+    runner, engine = migrated
+    insert, params = _vector_claim(graph)
+    by_index = sa.text(
+        "SELECT id FROM claims ORDER BY embedding::halfvec(384) <=> CAST(:v AS halfvec(384)) "
+        "LIMIT 100"
+    )
+
+    def vector_indexes(conn: sa.Connection) -> dict[str, str]:
+        rows = conn.execute(
+            sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'claims' "
+                "AND indexname IN ('ix_claims_embedding_hnsw', 'ix_claims_embedding_ivf', "
+                "'ix_claims_fresh_vectors')"
+            )
+        )
+        return dict(rows.all())
+
+    runner.downgrade("0004")
+    with engine.begin() as conn:
+        fresh = conn.scalar(insert, params)  # outside the HNSW graph under 0004
+    runner.upgrade()
+    with engine.begin() as conn:
+        indexes = vector_indexes(conn)
+        assert list(indexes) == ["ix_claims_embedding_ivf"]
+        assert "USING ivfflat" in indexes["ix_claims_embedding_ivf"]
+        after = conn.scalar(insert, params)
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        assert {fresh, after} <= set(conn.scalars(by_index, params))  # both in the index
+    runner.downgrade("0004")
+    with engine.begin() as conn:
+        assert set(vector_indexes(conn)) == {"ix_claims_embedding_hnsw", "ix_claims_fresh_vectors"}
+        flags = conn.execute(
+            sa.text("SELECT id, vector_indexed FROM claims WHERE id IN (:f, :a)"),
+            {"f": fresh, "a": after},
+        )
+        assert dict(flags.all()) == {fresh: True, after: True}  # graphed again, every one
     runner.upgrade()

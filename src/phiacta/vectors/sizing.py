@@ -1,0 +1,45 @@
+"""How the IVFFlat index is sized and probed (pure arithmetic, also used by migration 0005).
+
+A probe compares the query with every centroid, then with every entry of the lists it opens.
+With ``sqrt(n)`` lists of ``sqrt(n)`` entries each, one list costs as much as the centroids:
+the near-duplicate check opens one list per claim (``DUPLICATE_PROBES``), a search opens a
+sixteenth of them (``search_probes``), at least eight while there are that many. Below
+``CLUSTER_FROM`` vectors there is one list: an exact scan, cheaper than learning centroids
+from a handful of rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+CLUSTER_FROM = 1_000
+"""Fewer vectors than this are held in one list (searched exactly)."""
+MAX_LISTS = 4_000
+REBUILD_FACTOR = 2
+"""The lists are re-learned when the right number differs this many times from the index's
+(so when the vectors have grown or shrunk about four times since the last build)."""
+DUPLICATE_PROBES = 1
+"""Lists opened per claim by the near-duplicate check: a claim this similar (cosine > 0.92)
+sits next to the query, nearly always in the query's own list."""
+SEARCH_FRACTION = 16
+"""A search opens one list in this many (and at least ``SEARCH_MIN_PROBES``)."""
+SEARCH_MIN_PROBES = 8
+
+
+def target_lists(vectors: int) -> int:
+    """The number of lists an index over ``vectors`` vectors should have."""
+    if vectors < CLUSTER_FROM:
+        return 1
+    return min(MAX_LISTS, round(math.sqrt(vectors)))
+
+
+def needs_rebuild(lists: int, vectors: int) -> bool:
+    """Whether an index of ``lists`` lists is far enough from right for ``vectors`` vectors
+    to be worth re-learning."""
+    target = target_lists(vectors)
+    return target >= lists * REBUILD_FACTOR or target * REBUILD_FACTOR <= lists
+
+
+def search_probes(lists: int) -> int:
+    """Lists a search opens first (an iterative scan opens more when filters drop rows)."""
+    return min(lists, max(SEARCH_MIN_PROBES, math.ceil(lists / SEARCH_FRACTION)))

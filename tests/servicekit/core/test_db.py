@@ -8,10 +8,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import String, select, text
+from sqlalchemy import JSON, String, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from servicekit.db import Database, Migrations, naming_metadata
+from servicekit.db import Database, Migrations, copy_rows, naming_metadata
 
 
 class Base(DeclarativeBase):
@@ -46,6 +47,39 @@ async def test_session_commits_on_success_and_rolls_back_on_error(make_database)
         with db.sync_session() as session:
             assert session.scalar(select(Note.body)) == "kept"
         assert await db.ping()
+    finally:
+        await db.dispose()
+
+
+class Tagged(Base):
+    __tablename__ = "tagged"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    tags: Mapped[dict[str, object]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(100), server_default="default note")
+
+
+async def test_copy_rows_writes_in_the_transaction_like_an_insert(make_database) -> None:
+    db = Database(make_database("dbcopy"))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        rows = [{"id": i, "name": f"n{i}", "tags": {"i": i, "ok": True}} for i in range(3)]
+        async with db.session() as session:  # COPY first: the transaction still begins
+            await copy_rows(session, Tagged.__table__, rows)
+        with pytest.raises(RuntimeError):
+            async with db.session() as session:
+                await copy_rows(session, Tagged.__table__, [{"id": 9, "name": "gone", "tags": {}}])
+                raise RuntimeError("abort")  # rolled back with the session
+        with pytest.raises(IntegrityError, match="duplicate key"):
+            async with db.session() as session:
+                await copy_rows(session, Tagged.__table__, [{"id": 5, "name": "n1", "tags": {}}])
+        async with db.session() as session:
+            stored = (await session.execute(select(Tagged).order_by(Tagged.id))).scalars().all()
+        # JSON went through the column type's serialiser; the server default applied.
+        assert [(t.id, t.name, t.tags, t.note) for t in stored] == [
+            (i, f"n{i}", {"i": i, "ok": True}, "default note") for i in range(3)
+        ]
     finally:
         await db.dispose()
 

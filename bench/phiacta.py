@@ -53,6 +53,7 @@ from phiacta.main import VECTOR_CHECK_SECONDS
 from phiacta.models import Agent
 from phiacta.query.schemas import SearchRequest, TraverseRequest
 from phiacta.runtime import open_phiacta
+from phiacta.vectors.service import Rebuilt
 from servicekit.embeddings import Embedder
 from servicekit.embeddings.base import Vectors
 
@@ -166,7 +167,7 @@ async def _run(url: str, total: int, size: int, queries: int) -> dict[str, Any]:
 
         # The index keeper runs beside ingestion, as it does in every replica.
         stop = asyncio.Event()
-        rebuilds: list[Any] = []
+        rebuilds: list[Rebuilt] = []
 
         async def keep_index() -> None:
             if (rebuilt := await phiacta.vectors.maintain()) is not None:

@@ -90,27 +90,30 @@ def verify_audit() -> None:
 
 @cli.command()
 def maintain() -> None:
-    """Embed claims lacking a current vector; expire old pending references and stored bundle
-    answers. Safe to run at any time (e.g. hourly from cron)."""
+    """Embed claims lacking a current vector (re-learning the vector index's lists when many
+    changed); expire old pending references and stored bundle answers. Safe to run at any time
+    (e.g. hourly from cron)."""
     from datetime import UTC, datetime, timedelta
 
     from phiacta.maintenance.service import expire, reembed
     from phiacta.runtime import open_phiacta
 
-    async def main() -> tuple[int, int, int]:
+    async def main() -> tuple[int, bool, int, int]:
         settings = Settings()
         async with open_phiacta(settings) as phiacta:
             embedded = await reembed(phiacta.db, phiacta.embedder)
+            relearned = await phiacta.vectors.vectors_rewritten(embedded) is not None
             expired = await expire(
                 phiacta.db,
                 datetime.now(UTC),
                 pending_ttl=timedelta(days=settings.pending_ref_ttl_days),
             )
-        return embedded, expired.pending_references, expired.bundle_responses
+        return embedded, relearned, expired.pending_references, expired.bundle_responses
 
-    embedded, refs, answers = asyncio.run(main())
+    embedded, relearned, refs, answers = asyncio.run(main())
     console.print(
-        f"embedded {embedded} claims; expired {refs} pending references, {answers} stored answers"
+        f"embedded {embedded} claims{' (vector index re-learned)' if relearned else ''}; "
+        f"expired {refs} pending references, {answers} stored answers"
     )
 
 

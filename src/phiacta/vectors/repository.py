@@ -15,7 +15,7 @@ async def index_lists(conn: AsyncConnection) -> int | None:
     found = await conn.execute(
         text(
             "SELECT coalesce((SELECT option_value::int FROM pg_options_to_table(c.reloptions) "
-            "WHERE option_name = 'lists'), 100) FROM pg_class c "
+            "WHERE option_name = 'lists'), 100) FROM pg_class c "  # pgvector's default
             "WHERE c.oid = to_regclass(:index)"
         ),
         {"index": INDEX},
@@ -25,13 +25,16 @@ async def index_lists(conn: AsyncConnection) -> int | None:
 
 
 async def estimated_vectors(conn: AsyncConnection) -> int:
-    """Live claims by the statistics every writing transaction updates (no scan): enough to
+    """Claims with a vector, by the statistics (no scan): the live rows every writing
+    transaction counts, less the share without a vector that the last ANALYZE saw. Enough to
     tell whether the lists are far off; the rebuild counts exactly."""
     return int(
         await conn.scalar(
             text(
-                "SELECT coalesce(n_live_tup, 0) FROM pg_stat_user_tables "
-                "WHERE relid = to_regclass('claims')"
+                "SELECT coalesce(t.n_live_tup, 0) * (1 - coalesce((SELECT s.null_frac "
+                "FROM pg_stats s WHERE s.schemaname = t.schemaname AND s.tablename = 'claims' "
+                "AND s.attname = 'embedding'), 0)) FROM pg_stat_user_tables t "
+                "WHERE t.relid = to_regclass('claims')"
             )
         )
         or 0

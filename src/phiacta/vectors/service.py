@@ -12,9 +12,15 @@ import time
 from dataclasses import dataclass
 
 from phiacta.vectors import repository
-from phiacta.vectors.sizing import needs_rebuild, search_probes, target_lists
+from phiacta.vectors.sizing import (
+    needs_rebuild,
+    relearn_after_rewrite,
+    search_probes,
+    target_lists,
+)
 from servicekit.db import Database
 from servicekit.logging import get_logger
+from servicekit.ttl_cache import TtlCache
 
 log = get_logger("phiacta.vectors")
 
@@ -33,16 +39,16 @@ class Rebuilt:
 class VectorIndex:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._lists: int | None = None
-        self._read_at = float("-inf")
+        self._shape: TtlCache[str, int] = TtlCache(SHAPE_TTL_SECONDS, max_entries=1)
 
     async def lists(self) -> int:
         """The index's current number of lists (1 when it is missing: scans are exact)."""
-        if time.monotonic() - self._read_at > SHAPE_TTL_SECONDS:
+        lists = self._shape.get("lists")
+        if lists is None:
             async with self.db.engine.connect() as conn:
-                self._lists = await repository.index_lists(conn)
-            self._read_at = time.monotonic()
-        return self._lists or 1
+                lists = await repository.index_lists(conn) or 1
+            self._shape.put("lists", lists)
+        return lists
 
     async def search_probes(self) -> int:
         return search_probes(await self.lists())
@@ -56,6 +62,16 @@ class VectorIndex:
             if not needs_rebuild(lists, await repository.estimated_vectors(conn)):
                 return None
         return await self.rebuild()
+
+    async def vectors_rewritten(self, changed: int) -> Rebuilt | None:
+        """After ``changed`` vectors were replaced (re-embedding, a new model): the lists were
+        learned on the old ones, so re-learn them when that is a large share, whatever the
+        number of vectors (which the keeper watches) did."""
+        async with self.db.engine.connect() as conn:
+            vectors = await repository.counted_vectors(conn)
+        if not relearn_after_rewrite(changed, vectors):
+            return None
+        return await self.rebuild(force=True)
 
     async def rebuild(self, *, force: bool = False) -> Rebuilt | None:
         """Re-learn the lists for the vectors present now (``force``: even when their number
@@ -75,7 +91,7 @@ class VectorIndex:
                 done = Rebuilt(vectors, before, lists, time.perf_counter() - started)
             finally:
                 await repository.unlock(conn)
-        self._read_at = float("-inf")
+        self._shape.clear()
         log.info(
             "vector index rebuilt",
             vectors=done.vectors,

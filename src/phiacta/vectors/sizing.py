@@ -40,6 +40,12 @@ def needs_rebuild(lists: int, vectors: int) -> bool:
     return target >= lists * REBUILD_FACTOR or target * REBUILD_FACTOR <= lists
 
 
+def relearn_after_rewrite(changed: int, vectors: int) -> bool:
+    """Whether replacing ``changed`` of ``vectors`` vectors (re-embedding) moved them enough
+    for the lists to be re-learned: a quarter or more of them, as the keeper's factor."""
+    return changed > 0 and changed * REBUILD_FACTOR**2 >= vectors
+
+
 def search_probes(lists: int) -> int:
     """Lists a search opens first (an iterative scan opens more when filters drop rows)."""
     return min(lists, max(SEARCH_MIN_PROBES, math.ceil(lists / SEARCH_FRACTION)))

@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from pgvector import Vector as PackedVector
 from pgvector.asyncpg import register_vector
 from pgvector.sqlalchemy import HALFVEC, Vector
@@ -92,6 +93,13 @@ def packed(value: Any) -> PackedVector:
     if isinstance(value, PackedVector):
         return value
     return PackedVector(value if hasattr(value, "ndim") else list(value))
+
+
+def packed_rows(matrix: Any) -> list[PackedVector | None]:
+    """Each row of ``matrix`` (vectors of one width) as the binary codec's input: one memory
+    copy per row, where a list of floats converts float by float."""
+    rows = np.asarray(matrix, dtype=np.float32)
+    return [PackedVector(row) for row in rows]
 
 
 def send_vectors_binary(engine: AsyncEngine) -> None:

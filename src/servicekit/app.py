@@ -7,6 +7,7 @@ readiness endpoints at the paths and in the shapes of that service's guide.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import time
@@ -231,6 +232,25 @@ def _health_router(endpoints: HealthEndpoints) -> APIRouter:
     return router
 
 
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """Exempt what is alive once a service has started (modules, models, the app, its clients)
+    from the garbage collector's future scans, once per process.
+
+    Those objects live as long as the process, yet every full collection walks all of them: in
+    Phiacta, with the encoder loaded, collections took 48 ms of each 500-claim bundle; after
+    this, 12 ms (``bench/phiacta.py``). Garbage first, so that none of it is kept for good.
+    """
+    global _heap_settled
+    if _heap_settled:
+        return
+    _heap_settled = True
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     *,
     title: str,
@@ -268,9 +288,11 @@ def create_app(
             log.info("migrating database", package=migrations.package)
             await migrations.upgrade_async()
         if lifespan is None:
+            settle_heap()
             yield
             return
         async with lifespan(app):
+            settle_heap()
             yield
 
     app = FastAPI(

@@ -18,6 +18,7 @@ from phiacta.models import (
     Claim,
     Edge,
     EdgeType,
+    PackedVector,
     PendingReference,
     Provenance,
     Source,
@@ -126,7 +127,7 @@ async def insert_edge_once(session: AsyncSession, **values: Any) -> uuid.UUID | 
 
 
 async def nearest_claims(
-    session: AsyncSession, vectors: Sequence[list[float]], *, min_similarity: float
+    session: AsyncSession, vectors: Sequence[PackedVector | list[float]], *, min_similarity: float
 ) -> list[tuple[uuid.UUID, float] | None]:
     """For each vector, the most similar live claim by cosine similarity and the similarity,
     when one is more similar than ``min_similarity`` (None otherwise).
@@ -138,13 +139,20 @@ async def nearest_claims(
     """
     if not vectors:
         return []
+    # Ordered by the index or not at all: on a small or one-list index the planner prefers a
+    # scan and a sort per claim, which reads every stored vector (out of line) 500 times over
+    # (measured at 1,000 claims: 6 ms a claim, against 0.4 ms through the index).
     await session.execute(
-        text("SELECT set_config('ivfflat.probes', :probes, true)"),
+        text(
+            "SELECT set_config('ivfflat.probes', :probes, true), "
+            "set_config('enable_sort', 'off', true)"
+        ),
         {"probes": str(DUPLICATE_PROBES)},
     )
     # Ordered by the index's half-precision distance; the similarity is the stored vectors'.
     # The width is a type modifier, which cannot be a parameter; it is an int.
-    width = len(vectors[0])
+    queries = [packed(vector) for vector in vectors]
+    width = queries[0].dimensions()
     rows = await session.execute(
         text(
             "WITH q AS (SELECT v, ord FROM unnest(CAST(:vectors AS vector[])) "  # noqa: S608
@@ -155,7 +163,7 @@ async def nearest_claims(
             f"ORDER BY CAST(c.embedding AS halfvec({width})) <=> CAST(q.v AS halfvec({width})) "
             "LIMIT 1) AS n WHERE n.distance < :within"
         ),
-        {"vectors": [packed(vector) for vector in vectors], "within": 1 - min_similarity},
+        {"vectors": queries, "within": 1 - min_similarity},
     )
     nearest: list[tuple[uuid.UUID, float] | None] = [None] * len(vectors)
     for ordinal, claim_id, similarity in rows:

@@ -54,12 +54,13 @@ from phiacta.models import (
     Claim,
     Edge,
     Namespace,
+    PackedVector,
     PendingReference,
     Provenance,
     Source,
 )
 from phiacta.namespaces import service as namespaces
-from servicekit.db import Database
+from servicekit.db import Database, new_ids
 from servicekit.embeddings import Embedder
 from servicekit.errors import ServiceError
 from servicekit.events import EventLog
@@ -191,7 +192,7 @@ class BundleService:
         session: AsyncSession,
         bundle_id: uuid.UUID,
         body: BundleSubmit,
-        vectors: list[list[float] | None],
+        vectors: list[PackedVector | None],
         actor: Actor,
         rules: dict[str, EdgeTypeRules],
         duplicates: asyncio.Task[list[BundleWarning]],
@@ -219,14 +220,16 @@ class BundleService:
             )
             await session.flush()
 
-        ids = {claim.temp_id: uuid.uuid4() for claim in body.claims}
+        temp_ids = [claim.temp_id for claim in body.claims]
+        ids = dict(zip(temp_ids, new_ids(len(temp_ids)), strict=True))
+        lineages = new_ids(len(body.claims))
         await repository.insert_rows(
             session,
             Claim,
             [
                 {
                     "id": ids[claim.temp_id],
-                    "lineage_id": uuid.uuid4(),
+                    "lineage_id": lineage,
                     "version": 1,
                     "is_latest": True,
                     "claim_type": claim.claim_type,
@@ -239,7 +242,7 @@ class BundleService:
                     "embedding": vector,
                     "embedding_model": self.embedder.model_name if vector is not None else None,
                 }
-                for claim, vector in zip(body.claims, vectors, strict=True)
+                for claim, vector, lineage in zip(body.claims, vectors, lineages, strict=True)
             ],
         )
         if source_id is not None:
@@ -319,7 +322,7 @@ class BundleService:
         return response
 
     async def _duplicate_warnings(
-        self, body: BundleSubmit, vectors: list[list[float] | None]
+        self, body: BundleSubmit, vectors: list[PackedVector | None]
     ) -> list[BundleWarning]:
         warnings = []
         present = [(c, v) for c, v in zip(body.claims, vectors, strict=True) if v is not None]
@@ -361,6 +364,7 @@ class BundleService:
         seen: set[tuple[uuid.UUID, uuid.UUID, str]] = set()
         anchors: dict[str, uuid.UUID | None] = {}
         rows: list[dict[str, Any]] = []
+        edge_ids = iter(new_ids(len(body.edges)))
         for index, edge in enumerate(body.edges):
             source = ids[edge.source_temp_id]
             if edge.target_external_ref is not None:
@@ -402,7 +406,7 @@ class BundleService:
             if key in seen:  # the same assertion twice in one bundle is stated once
                 continue
             seen.add(key)
-            edge_id = uuid.uuid4()
+            edge_id = next(edge_ids)
             rows.append(
                 {
                     "id": edge_id,

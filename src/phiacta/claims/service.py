@@ -40,7 +40,7 @@ from phiacta.edges import repository as edges_repository
 from phiacta.edges.schemas import EdgeRead
 from phiacta.edges.service import insert_edge
 from phiacta.errors import claim_not_found, error, field_error, forbidden, validation_failed
-from phiacta.models import EVENT_STREAM, Claim, Provenance
+from phiacta.models import EVENT_STREAM, Claim, PackedVector, Provenance, packed_rows
 from phiacta.namespaces import service as namespaces
 from phiacta.pagination import decode_cursor, encode_cursor
 from phiacta.scopes import BUNDLES_WRITE, CLAIMS_WRITE
@@ -55,16 +55,17 @@ log = get_logger("phiacta.claims")
 
 async def embed_claims(
     embedder: Embedder, claims: Iterable[tuple[str, str | None]]
-) -> list[list[float] | None]:
-    """The vectors of ``(content, formal_content)`` pairs; all None when the embedder fails, so
-    that claims are still stored (and found by full-text search) without one."""
+) -> list[PackedVector | None]:
+    """The vectors of ``(content, formal_content)`` pairs, ready for the database's binary
+    format (converted once, not once per use); all None when the embedder fails, so that claims
+    are still stored (and found by full-text search) without one."""
     texts = [embedding_text(content, formal) for content, formal in claims]
     try:
         vectors = await embedder.embed(texts)
     except EmbeddingError as exc:
         log.warning("claims stored without embeddings", count=len(texts), error=str(exc))
         return [None] * len(texts)
-    return [vector.tolist() for vector in vectors]
+    return packed_rows(vectors)
 
 
 class ClaimService:
@@ -75,7 +76,7 @@ class ClaimService:
 
     async def _embed(self, content: str, formal_content: str | None) -> list[float] | None:
         (vector,) = await embed_claims(self.embedder, [(content, formal_content)])
-        return vector
+        return None if vector is None else vector.to_list()
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -6,19 +6,21 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 INDEX = "ix_claims_embedding_ivf"
+NEXT = f"{INDEX}_next"
+"""The index being built by a rebuild, until it replaces ``INDEX``."""
 # Held (session level) by the one replica rebuilding the index at a time.
 _REBUILD_LOCK = 0x1F_F1A7
 
 
-async def index_lists(conn: AsyncConnection) -> int | None:
-    """The index's number of lists; None when the index does not exist."""
+async def index_lists(conn: AsyncConnection, name: str = INDEX) -> int | None:
+    """The number of lists of the index ``name``; None when there is no such index."""
     found = await conn.execute(
         text(
             "SELECT coalesce((SELECT option_value::int FROM pg_options_to_table(c.reloptions) "
             "WHERE option_name = 'lists'), 100) FROM pg_class c "  # pgvector's default
             "WHERE c.oid = to_regclass(:index)"
         ),
-        {"index": INDEX},
+        {"index": name},
     )
     row = found.first()
     return None if row is None else int(row[0])
@@ -54,31 +56,56 @@ async def unlock(conn: AsyncConnection) -> None:
 
 
 async def rebuild(conn: AsyncConnection, lists: int) -> None:
-    """Re-learn the index's centroids for ``lists`` lists, on an autocommit connection.
+    """Re-learn the index's centroids for ``lists`` lists, on an autocommit connection (after
+    ``finish_interrupted``).
 
-    ``REINDEX CONCURRENTLY`` builds the new index beside the old one while bundles insert and
-    searches read, then swaps them. The number of lists is a build option (scans and inserts
-    read the built index's own), so setting it first changes nothing until the swap. A rebuild
-    that failed midway leaves an invalid copy, dropped here before trying again.
+    A new index is built beside the old one (``CREATE INDEX CONCURRENTLY``: bundles insert and
+    searches read meanwhile), the old one dropped (``DROP INDEX CONCURRENTLY``) and the new one
+    renamed in its place. None of these steps makes a bundle wait: each waits for the
+    transactions already running, and a rename takes a lock writers do not conflict with. (The
+    number of lists is a build option; changing it on the live index, ``ALTER INDEX SET``,
+    takes a lock every bundle conflicts with, and a bundle waits on its near-duplicate check,
+    which queued behind that lock: a stall broken only by a lock timeout.)
     """
-    leftovers = await conn.scalars(
+    width = await conn.scalar(
         text(
-            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE i.indrelid = to_regclass('claims') AND NOT i.indisvalid "
-            "AND c.relname LIKE :pattern"
-        ),
-        {"pattern": f"{INDEX}_cc%"},
+            "SELECT atttypmod FROM pg_attribute "
+            "WHERE attrelid = to_regclass('claims') AND attname = 'embedding'"
+        )
     )
-    for name in list(leftovers):
-        await conn.execute(text(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'))
-    # Waits for searches holding the index, and makes new ones wait, only this long; k-means
-    # over a large table's sample needs more than the default 64 MB. (Reset after: the
-    # connection goes back to the pool.)
-    await conn.execute(text("SET lock_timeout = '10s'"))
+    # k-means over a large table's sample needs more than the default 64 MB. (Reset after:
+    # the connection goes back to the pool.)
     await conn.execute(text("SET maintenance_work_mem = '512MB'"))
     try:
-        await conn.execute(text(f"ALTER INDEX {INDEX} SET (lists = {int(lists)})"))
-        await conn.execute(text(f"REINDEX INDEX CONCURRENTLY {INDEX}"))
+        await conn.execute(
+            text(
+                f"CREATE INDEX CONCURRENTLY {NEXT} ON claims USING ivfflat "
+                f"((embedding::halfvec({int(width)})) halfvec_cosine_ops) "
+                f"WITH (lists = {int(lists)})"
+            )
+        )
     finally:
-        await conn.execute(text("RESET lock_timeout"))
         await conn.execute(text("RESET maintenance_work_mem"))
+    await conn.execute(text(f"DROP INDEX CONCURRENTLY IF EXISTS {INDEX}"))
+    await conn.execute(text(f"ALTER INDEX {NEXT} RENAME TO {INDEX}"))
+
+
+async def finish_interrupted(conn: AsyncConnection) -> None:
+    """Clear up after a rebuild that stopped midway (autocommit connection): an invalid
+    half-built index is dropped; a complete new one whose predecessor is already gone takes
+    its name."""
+    leftovers = await conn.execute(
+        text(
+            "SELECT c.relname, i.indisvalid FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = to_regclass('claims') "
+            "AND (c.relname = :next OR c.relname LIKE :reindexed)"
+        ),
+        # The second: the copy an interrupted REINDEX CONCURRENTLY (earlier versions) left.
+        {"next": NEXT, "reindexed": f"{INDEX}_cc%"},
+    )
+    for name, valid in list(leftovers):
+        if valid and name == NEXT and await index_lists(conn) is None:
+            await conn.execute(text(f"ALTER INDEX {NEXT} RENAME TO {INDEX}"))
+        else:
+            await conn.execute(text(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"'))

@@ -2,8 +2,10 @@
 background (``run_rounds`` in every replica; one rebuilds at a time) when the number of
 vectors has moved far from what they were learned on.
 
-A rebuild never hides a claim: until the swap, searches and inserts use the old index,
-whose lists hold every vector (new ones go to their nearest old centroid).
+A rebuild never hides a claim and never makes a bundle or a search wait: until the swap,
+searches and inserts use the old index, whose lists hold every vector (new ones go to their
+nearest old centroid), and the new one, built concurrently, receives every insert made while
+it is built.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from phiacta.vectors import repository
 from phiacta.vectors.sizing import (
+    COUNT_BELOW,
     needs_rebuild,
     relearn_after_rewrite,
     search_probes,
@@ -46,7 +49,13 @@ class VectorIndex:
         lists = self._shape.get("lists")
         if lists is None:
             async with self.db.engine.connect() as conn:
-                lists = await repository.index_lists(conn) or 1
+                # Between a rebuild's drop of the old index and its rename of the new one,
+                # the new one serves the searches.
+                lists = (
+                    await repository.index_lists(conn)
+                    or await repository.index_lists(conn, repository.NEXT)
+                    or 1
+                )
             self._shape.put("lists", lists)
         return lists
 
@@ -57,9 +66,13 @@ class VectorIndex:
         """One round: rebuild when the lists are far off and no other replica is at it."""
         async with self.db.engine.connect() as conn:
             lists = await repository.index_lists(conn)
-            if lists is None:  # not migrated yet, or the index was dropped by hand
+            if lists is None:  # not migrated yet, dropped by hand, or a rebuild cut short
+                await self._finish_interrupted()
                 return None
-            if not needs_rebuild(lists, await repository.estimated_vectors(conn)):
+            vectors = await repository.estimated_vectors(conn)
+            if vectors < COUNT_BELOW:  # as cheap as the estimate at this size, and current
+                vectors = await repository.counted_vectors(conn)
+            if not needs_rebuild(lists, vectors):
                 return None
         return await self.rebuild()
 
@@ -73,6 +86,19 @@ class VectorIndex:
             return None
         return await self.rebuild(force=True)
 
+    async def _finish_interrupted(self) -> None:
+        """A rebuild stopped between dropping the old index and renaming the new one leaves
+        the index under its temporary name: it gets its name back (under the rebuild lock)."""
+        async with self.db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if not await repository.try_lock(conn):
+                return
+            try:
+                await repository.finish_interrupted(conn)
+            finally:
+                await repository.unlock(conn)
+        self._shape.clear()
+
     async def rebuild(self, *, force: bool = False) -> Rebuilt | None:
         """Re-learn the lists for the vectors present now (``force``: even when their number
         is still right); None when another replica holds the rebuild."""
@@ -81,6 +107,7 @@ class VectorIndex:
             if not await repository.try_lock(conn):
                 return None
             try:
+                await repository.finish_interrupted(conn)
                 before = await repository.index_lists(conn)
                 vectors = await repository.counted_vectors(conn)
                 if before is None or not (force or needs_rebuild(before, vectors)):

@@ -15,6 +15,10 @@ import math
 CLUSTER_FROM = 1_000
 """Fewer vectors than this are held in one list (searched exactly)."""
 MAX_LISTS = 4_000
+COUNT_BELOW = 10_000
+"""Below this many vectors the keeper counts them rather than trusting the statistics, which
+trail commits by a second or more: early on that is several bundles, each checking its claims
+for near-duplicates against one ever longer list."""
 REBUILD_FACTOR = 2
 """The lists are re-learned when the right number differs this many times from the index's
 (so when the vectors have grown or shrunk about four times since the last build)."""

@@ -177,20 +177,77 @@ async def test_one_replica_rebuilds_at_a_time_and_a_failed_rebuild_is_cleaned_up
         assert await vector_repository.try_lock(other)  # another replica is rebuilding
         assert await runtime.vectors.rebuild(force=True) is None
         await vector_repository.unlock(other)
-        # A rebuild interrupted midway leaves an invalid copy of the index behind (here: a
-        # concurrent build that failed, under the name REINDEX CONCURRENTLY gives its copy).
-        with pytest.raises(Exception, match="could not create unique index"):
-            await other.execute(
-                text(
-                    "CREATE UNIQUE INDEX CONCURRENTLY ix_claims_embedding_ivf_ccnew "
-                    "ON claims (claim_type)"
+        # A rebuild interrupted midway leaves an invalid half-built index behind (here: a
+        # concurrent build that failed), under the rebuild's name for it or, from earlier
+        # versions, the name REINDEX CONCURRENTLY gives its copy.
+        for name in ("ix_claims_embedding_ivf_next", "ix_claims_embedding_ivf_ccnew"):
+            with pytest.raises(Exception, match="could not create unique index"):
+                await other.execute(
+                    text(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON claims (claim_type)")
                 )
-            )
+    assert ("ix_claims_embedding_ivf_next", False) in (await _index_state(runtime))[1]
     assert ("ix_claims_embedding_ivf_ccnew", False) in (await _index_state(runtime))[1]
 
     rebuilt = await runtime.vectors.rebuild(force=True)
     assert rebuilt is not None and rebuilt.lists_after == lists
     assert await _index_state(runtime) == (lists, [("ix_claims_embedding_ivf", True)])
+
+
+async def test_a_rebuild_cut_short_between_drop_and_rename_is_finished(
+    client: httpx.AsyncClient, runtime: Any, extension: Headers, fresh_ns: str
+) -> None:
+    made = await _submit(
+        client, extension, _bundle(fresh_ns, ["Honey never spoils in sealed jars"])
+    )
+    honey = made["created_claims"][0]["id"]
+    lists, _ = await _index_state(runtime)
+    width = runtime.embedder.dimension
+    async with runtime.db.engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        # The rebuild built its index and dropped the old one, then stopped.
+        await conn.execute(
+            text(
+                "CREATE INDEX CONCURRENTLY ix_claims_embedding_ivf_next ON claims USING ivfflat "
+                f"((embedding::halfvec({width})) halfvec_cosine_ops) WITH (lists = {lists})"
+            )
+        )
+        await conn.execute(text("DROP INDEX CONCURRENTLY ix_claims_embedding_ivf"))
+    runtime.vectors._shape.clear()
+    assert await runtime.vectors.lists() == lists  # searches use the new one meanwhile
+    assert (await _found_by_search(client, extension, fresh_ns, "honey that never spoils"))[
+        0
+    ] == honey
+
+    assert await runtime.vectors.maintain() is None  # the keeper's next round finishes it
+    assert await _index_state(runtime) == (lists, [("ix_claims_embedding_ivf", True)])
+
+
+async def test_a_rebuild_never_makes_a_bundle_wait(
+    client: httpx.AsyncClient, runtime: Any, extension: Headers, fresh_ns: str
+) -> None:
+    """While a writer's transaction stays open, a rebuild waits for it, and bundles go on
+    meanwhile, their near-duplicate check included (no step of the rebuild takes a lock that
+    writers or readers of the index conflict with)."""
+    import asyncio
+
+    async with runtime.db.session() as session:
+        # A writer holding the vector index (as every bundle does while it commits).
+        await session.execute(
+            text(
+                "UPDATE claims SET embedding = embedding WHERE id = "
+                "(SELECT id FROM claims WHERE embedding IS NOT NULL LIMIT 1)"
+            )
+        )
+        rebuild = asyncio.create_task(runtime.vectors.rebuild(force=True))
+        await asyncio.sleep(0.5)  # the rebuild is under way, waiting for this transaction
+        assert not rebuild.done()
+        done = await asyncio.wait_for(
+            _submit(client, extension, _bundle(fresh_ns, ["Sloths can hold their breath"])), 10
+        )
+        assert done["status"] == "accepted"
+    rebuilt = await asyncio.wait_for(rebuild, 60)
+    assert rebuilt is not None
+    assert await _index_state(runtime) == (rebuilt.lists_after, [("ix_claims_embedding_ivf", True)])
 
 
 def _sentences() -> list[str]:

@@ -174,3 +174,25 @@ async def test_settings_choose_log_format_and_tracebacks(
     finally:
         configure_logging("INFO", "console")
         logging.getLogger().setLevel(logging.WARNING)
+
+
+async def test_a_started_service_spares_its_startup_objects_from_collections() -> None:
+    """Once the lifespan has started, what is alive (the app, its clients, loaded models) is
+    in the collector's permanent generation, so that collections no longer walk it; garbage
+    made later is still collected."""
+    import gc
+    import weakref
+
+    app = create_app(title="heap", version="1")
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 0
+
+    class Cycle:
+        pass
+
+    later = Cycle()
+    later.me = later  # type: ignore[attr-defined]
+    gone = weakref.ref(later)
+    del later
+    gc.collect()
+    assert gone() is None

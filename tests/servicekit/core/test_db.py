@@ -12,7 +12,7 @@ from sqlalchemy import JSON, String, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from servicekit.db import Database, Migrations, copy_rows, naming_metadata
+from servicekit.db import Database, Migrations, copy_rows, naming_metadata, new_ids
 
 
 class Base(DeclarativeBase):
@@ -185,3 +185,11 @@ async def test_development_apps_migrate_on_start(make_database, migrations_packa
     development = create_app(title="d", version="1", migrations=runner, migrate_on_start=True)
     async with app_client(development):
         assert runner.is_current()
+
+
+def test_new_ids_are_distinct_random_uuids() -> None:
+    ids = new_ids(5_000)
+    assert len(set(ids)) == 5_000
+    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+    assert len({i.int >> 64 for i in ids}) == 5_000  # random in both halves, not counted up
+    assert new_ids(0) == []

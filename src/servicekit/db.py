@@ -7,7 +7,6 @@ the async engine (asyncpg); migrations and Celery workers, which are synchronous
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -31,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, sessionmaker
+from uuid_utils.compat import uuid7
 
 from servicekit.embedded import async_url, sync_url
 
@@ -53,11 +53,12 @@ def naming_metadata() -> MetaData:
 
 
 def new_ids(count: int) -> list[uuid.UUID]:
-    """``count`` random (version 4) UUIDs from one read of the OS's random source: for bulk
-    rows, where ``uuid4()`` per row reads it once each (2,000 ids: 2.4 ms against 6 ms)."""
-    raw = os.urandom(16 * count)
-    take = int.from_bytes
-    return [uuid.UUID(int=take(raw[i : i + 16]), version=4) for i in range(0, 16 * count, 16)]
+    """``count`` new time-ordered UUIDs (version 7, RFC 9562), in increasing order: for bulk
+    rows. Random (version 4) keys put each row's index entries on a random page of every
+    B-tree over them, so a 500-claim bundle wrote some 2,500 pages, each as a full-page image
+    in the WAL after a checkpoint (21 MB a bundle); time-ordered keys land together on the
+    rightmost pages. They tell when a row was made, which ``created_at`` shows anyway."""
+    return [uuid7() for _ in range(count)]
 
 
 async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

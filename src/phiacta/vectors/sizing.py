@@ -20,8 +20,13 @@ COUNT_BELOW = 10_000
 trail commits by a second or more: early on that is several bundles, each checking its claims
 for near-duplicates against one ever longer list."""
 REBUILD_FACTOR = 2
-"""The lists are re-learned when the right number differs this many times from the index's
-(so when the vectors have grown or shrunk about four times since the last build)."""
+"""The lists are re-learned when the number of vectors has doubled (or halved) since they were
+sized. Between rebuilds the lists fill up by this factor, and the near-duplicate check, which
+reads a whole list per claim, costs as much more: at 100 000 claims a factor of four meant
+lists of up to 580 vectors and 300 ms bundles; rebuilding twice as often costs a few seconds of
+background work over the same 100 000 claims."""
+RELEARN_SHARE = 4
+"""After re-embedding, the lists are re-learned when one vector in this many was replaced."""
 DUPLICATE_PROBES = 1
 """Lists opened per claim by the near-duplicate check: a claim this similar (cosine > 0.92)
 sits next to the query, nearly always in the query's own list."""
@@ -38,16 +43,16 @@ def target_lists(vectors: int) -> int:
 
 
 def needs_rebuild(lists: int, vectors: int) -> bool:
-    """Whether an index of ``lists`` lists is far enough from right for ``vectors`` vectors
-    to be worth re-learning."""
+    """Whether an index of ``lists`` lists (sized for about ``lists**2`` vectors) is far enough
+    from right for ``vectors`` vectors to be worth re-learning."""
     target = target_lists(vectors)
-    return target >= lists * REBUILD_FACTOR or target * REBUILD_FACTOR <= lists
+    return target**2 >= lists**2 * REBUILD_FACTOR or target**2 * REBUILD_FACTOR <= lists**2
 
 
 def relearn_after_rewrite(changed: int, vectors: int) -> bool:
     """Whether replacing ``changed`` of ``vectors`` vectors (re-embedding) moved them enough
-    for the lists to be re-learned: a quarter or more of them, as the keeper's factor."""
-    return changed > 0 and changed * REBUILD_FACTOR**2 >= vectors
+    for the lists to be re-learned: a quarter or more of them."""
+    return changed > 0 and changed * RELEARN_SHARE >= vectors
 
 
 def search_probes(lists: int) -> int:

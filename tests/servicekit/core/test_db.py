@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -187,9 +188,12 @@ async def test_development_apps_migrate_on_start(make_database, migrations_packa
         assert runner.is_current()
 
 
-def test_new_ids_are_distinct_random_uuids() -> None:
+def test_new_ids_are_distinct_time_ordered_uuids() -> None:
+    before = int(time.time() * 1000)
     ids = new_ids(5_000)
+    after = int(time.time() * 1000)
     assert len(set(ids)) == 5_000
-    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
-    assert len({i.int >> 64 for i in ids}) == 5_000  # random in both halves, not counted up
+    assert ids == sorted(ids)  # each later than the one before: they append to a B-tree
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert all(before <= i.int >> 80 <= after for i in ids)  # the Unix time in ms leads
     assert new_ids(0) == []

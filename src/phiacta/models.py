@@ -95,7 +95,7 @@ def packed(value: Any) -> PackedVector:
     return PackedVector(value if hasattr(value, "ndim") else list(value))
 
 
-def packed_rows(matrix: Any) -> list[PackedVector | None]:
+def packed_rows(matrix: Any) -> list[PackedVector]:
     """Each row of ``matrix`` (vectors of one width) as the binary codec's input: one memory
     copy per row, where a list of floats converts float by float."""
     rows = np.asarray(matrix, dtype=np.float32)

@@ -65,7 +65,7 @@ async def embed_claims(
     except EmbeddingError as exc:
         log.warning("claims stored without embeddings", count=len(texts), error=str(exc))
         return [None] * len(texts)
-    return packed_rows(vectors)
+    return [*packed_rows(vectors)]
 
 
 class ClaimService:

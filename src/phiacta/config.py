@@ -53,8 +53,8 @@ class Settings(ServiceSettings):
     webhook_delivery: bool = True
     """Run the webhook delivery loop in this process (every replica may; they share the work)."""
     vector_index_maintenance: bool = True
-    """Re-learn the vector index's lists from this process when the number of claims has moved
-    far from what they were learned on (every replica may; one rebuilds at a time)."""
+    """Re-learn the vector index's lists from this process when the number of vectors has
+    doubled or halved since they were learned (every replica may; one rebuilds at a time)."""
     extension_allowed_hosts: CommaList = Field(default_factory=list)
     """Internal hosts (names or CIDRs) that webhooks and health checks may call in production,
     where internal addresses are otherwise refused (``phiacta.outbound``)."""

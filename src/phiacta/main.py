@@ -44,7 +44,7 @@ HEALTH_POLL_SECONDS = 10.0
 VECTOR_CHECK_SECONDS = 1.0
 """How often a replica looks whether the vector index's lists need re-learning: two catalog
 reads, so often that a fast-growing graph is re-clustered within a bundle or two of crossing
-a size (a rebuild itself is rare: each time the number of vectors has grown four times)."""
+a size (a rebuild itself is rare: each time the number of vectors has doubled)."""
 DESCRIPTION = (
     "A queryable knowledge backend of atomic, versioned claims linked by typed edges, with "
     "provenance back to sources, reviews and query-time confidence."

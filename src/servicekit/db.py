@@ -62,8 +62,8 @@ def new_ids(count: int) -> list[uuid.UUID]:
 
 
 async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table`` with PostgreSQL's binary COPY,
-    inside the session's transaction.
+    """Insert ``rows`` (dicts with the same keys, in any order) into ``table`` with
+    PostgreSQL's binary COPY, inside the session's transaction.
 
     For bulk writes: COPY sends the rows as one stream that the server neither parses nor plans
     as a statement, where a multi-row INSERT of 500 rows is a statement of thousands of
@@ -81,7 +81,7 @@ async def copy_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[
     records = [
         tuple(
             value if process is None or value is None else process(value)
-            for process, value in zip(processors, row.values(), strict=True)
+            for process, value in zip(processors, [row[name] for name in names], strict=True)
         )
         for row in rows
     ]

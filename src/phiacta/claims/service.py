@@ -74,9 +74,9 @@ class ClaimService:
         self.embedder = embedder
         self.events = events
 
-    async def _embed(self, content: str, formal_content: str | None) -> list[float] | None:
+    async def _embed(self, content: str, formal_content: str | None) -> PackedVector | None:
         (vector,) = await embed_claims(self.embedder, [(content, formal_content)])
-        return None if vector is None else vector.to_list()
+        return vector
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -11,7 +11,11 @@ it is built.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from phiacta.vectors import repository
 from phiacta.vectors.sizing import (
@@ -86,38 +90,44 @@ class VectorIndex:
             return None
         return await self.rebuild(force=True)
 
-    async def _finish_interrupted(self) -> None:
-        """A rebuild stopped between dropping the old index and renaming the new one leaves
-        the index under its temporary name: it gets its name back (under the rebuild lock)."""
+    @asynccontextmanager
+    async def _rebuild_lock(self) -> AsyncIterator[AsyncConnection | None]:
+        """An autocommit connection holding the rebuild lock, or None when another replica
+        holds it."""
         async with self.db.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             if not await repository.try_lock(conn):
+                yield None
                 return
             try:
-                await repository.finish_interrupted(conn)
+                yield conn
             finally:
                 await repository.unlock(conn)
+
+    async def _finish_interrupted(self) -> None:
+        """A rebuild stopped between dropping the old index and renaming the new one leaves
+        the index under its temporary name: it gets its name back (under the rebuild lock)."""
+        async with self._rebuild_lock() as conn:
+            if conn is None:
+                return
+            await repository.finish_interrupted(conn)
         self._shape.clear()
 
     async def rebuild(self, *, force: bool = False) -> Rebuilt | None:
         """Re-learn the lists for the vectors present now (``force``: even when their number
         is still right); None when another replica holds the rebuild."""
-        async with self.db.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            if not await repository.try_lock(conn):
+        async with self._rebuild_lock() as conn:
+            if conn is None:
                 return None
-            try:
-                await repository.finish_interrupted(conn)
-                before = await repository.index_lists(conn)
-                vectors = await repository.counted_vectors(conn)
-                if before is None or not (force or needs_rebuild(before, vectors)):
-                    return None  # another replica has just done it
-                lists = target_lists(vectors)
-                started = time.perf_counter()
-                await repository.rebuild(conn, lists)
-                done = Rebuilt(vectors, before, lists, time.perf_counter() - started)
-            finally:
-                await repository.unlock(conn)
+            await repository.finish_interrupted(conn)
+            before = await repository.index_lists(conn)
+            vectors = await repository.counted_vectors(conn)
+            if before is None or not (force or needs_rebuild(before, vectors)):
+                return None  # another replica has just done it
+            lists = target_lists(vectors)
+            started = time.perf_counter()
+            await repository.rebuild(conn, lists)
+            done = Rebuilt(vectors, before, lists, time.perf_counter() - started)
         self._shape.clear()
         log.info(
             "vector index rebuilt",

@@ -66,6 +66,7 @@ async def test_copy_rows_writes_in_the_transaction_like_an_insert(make_database)
         async with db.engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
         rows = [{"id": i, "name": f"n{i}", "tags": {"i": i, "ok": True}} for i in range(3)]
+        rows.append({"tags": {"i": 3, "ok": True}, "name": "n3", "id": 3})  # keys in any order
         async with db.session() as session:  # COPY first: the transaction still begins
             await copy_rows(session, Tagged.__table__, rows)
         with pytest.raises(RuntimeError):
@@ -79,7 +80,7 @@ async def test_copy_rows_writes_in_the_transaction_like_an_insert(make_database)
             stored = (await session.execute(select(Tagged).order_by(Tagged.id))).scalars().all()
         # JSON went through the column type's serialiser; the server default applied.
         assert [(t.id, t.name, t.tags, t.note) for t in stored] == [
-            (i, f"n{i}", {"i": i, "ok": True}, "default note") for i in range(3)
+            (i, f"n{i}", {"i": i, "ok": True}, "default note") for i in range(4)
         ]
     finally:
         await db.dispose()

@@ -13,9 +13,8 @@ inside the bundle's transaction once more, so the fresh-claim queue, its exact s
 indexer go.
 
 IVFFlat learns its centroids from the rows present when it is built; ``phiacta.vectors``
-rebuilds it (``REINDEX CONCURRENTLY``, readers and writers carry on) whenever the number of
-vectors has moved a factor of four from what the lists were sized for. This migration sizes
-it for the rows present now (one list, an exact scan, on a small table).
+rebuilds it as the number of vectors grows (concurrently: readers and writers carry on). This
+migration sizes it for the rows present now (one list, an exact scan, on a small table).
 
 ``ix_edges_source_type`` goes too: the unique ``(source_id, target_id, edge_type,
 created_by)`` serves the same lookups by its prefix (a claim has a handful of edges), and each
